@@ -1,0 +1,29 @@
+"""What the account services share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..carts.service import CartService
+from ..mail.mailer import Mailer
+from ..settings import Settings
+from ..storage.database import Database
+from ..tokens import Signer
+from .passwords import PasswordHasher
+from .sessions import SessionStore
+from .throttle import Throttle
+
+
+@dataclass(frozen=True)
+class AccountDeps:
+    db: Database
+    settings: Settings
+    hasher: PasswordHasher
+    signer: Signer
+    mailer: Mailer
+    sessions: SessionStore
+    throttle: Throttle
+    carts: CartService
+
+    def link(self, path: str, token: str) -> str:
+        return f"{self.settings.storefront_url.rstrip('/')}/{path}?token={token}"

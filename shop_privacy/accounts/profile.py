@@ -1,0 +1,132 @@
+"""The customer's profile: read it, correct it (P23), change the e-mail address after confirmation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..errors import BadUserInput, InvalidCredentials, NotFound
+from ..mail.templates import compose
+from ..storage.tables import Customer
+from ..storage.types import utc_now
+from ..tokens import InvalidToken
+from ..validation import parse
+from .commands import ProfileUpdate
+from .deps import AccountDeps
+from .queries import customer_by_email
+from .sessions import Viewer
+
+logger = logging.getLogger("shop_privacy.accounts")
+
+_EMAIL_CHANGE_PURPOSE = "email-change"
+# Profile input name -> customer column, for the fields that map one to one.
+_SIMPLE_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "company_name": "company_name",
+    "organisation_number": "company_org_number",
+    "preferred_language": "preferred_language",
+}
+_ADDRESS_FIELDS = {
+    "street": "address_street",
+    "postal_code": "address_postal_code",
+    "city": "address_city",
+    "country": "address_country",
+}
+
+
+@dataclass(frozen=True)
+class ProfileUpdated:
+    customer: Customer
+    changed_fields: list[str]  # column names; what, never the old value
+    email_change_pending: bool
+
+
+def _fingerprint(email: str) -> str:
+    """Ties an e-mail-change link to the address it changes from, without putting that address in it."""
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+class Profiles:
+    def __init__(self, deps: AccountDeps) -> None:
+        self._deps = deps
+
+    async def get(self, session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
+        return await session.get(Customer, customer_id)
+
+    async def update(self, viewer: Viewer, data: dict[str, Any]) -> ProfileUpdated:
+        command = parse(ProfileUpdate, data)
+        deps = self._deps
+        given = command.model_fields_set
+        email_change = command.email
+        if email_change is not None:
+            assert command.current_password is not None  # the command's own rule
+            async with deps.db.reader() as session:
+                current = await session.get(Customer, viewer.customer_id)
+            if current is None:
+                raise NotFound("No such customer.")
+            if not await deps.hasher.verify(current.password_hash, command.current_password):
+                raise InvalidCredentials("The current password is wrong.")
+            if email_change == current.email:
+                email_change = None
+        async with deps.db.transaction() as session:
+            customer = await session.get(Customer, viewer.customer_id)
+            if customer is None:
+                raise NotFound("No such customer.")
+            changed: list[str] = []
+            updates = {column: getattr(command, name) for name, column in _SIMPLE_FIELDS.items() if name in given}
+            if command.address is not None:
+                updates.update({
+                    column: getattr(command.address, name)
+                    for name, column in _ADDRESS_FIELDS.items() if name in command.address.model_fields_set
+                })
+                if updates.get("address_country", "") is None:
+                    raise BadUserInput("The country cannot be cleared.", field="address.country")
+            for column, value in updates.items():
+                if getattr(customer, column) != value:
+                    setattr(customer, column, value)
+                    changed.append(column)
+            if changed:
+                customer.updated_at = utc_now()
+                session.add(customer)
+        if email_change is not None:
+            token = deps.signer.sign(_EMAIL_CHANGE_PURPOSE, {
+                "customer": str(customer.id), "from": _fingerprint(customer.email), "to": email_change,
+            })
+            deps.mailer.send(compose("confirm_email_change", to=email_change, language=customer.preferred_language,
+                                     link=deps.link("confirm-email", token)))
+        logger.info("profile updated customer_id=%s fields=%s email_change=%s",
+                    customer.id, ",".join(changed) or "-", email_change is not None)
+        return ProfileUpdated(customer, changed, email_change is not None)
+
+    async def confirm_email_change(self, token: str) -> Customer:
+        deps = self._deps
+        payload = deps.signer.unsign(_EMAIL_CHANGE_PURPOSE, token,
+                                     max_age_seconds=deps.settings.email_change_max_age_seconds)
+        if not isinstance(payload, dict) or not {"customer", "from", "to"} <= payload.keys():
+            raise InvalidToken()
+        try:
+            customer_id = uuid.UUID(str(payload["customer"]))
+        except ValueError:
+            raise InvalidToken() from None
+        async with deps.db.transaction() as session:
+            customer = await session.get(Customer, customer_id)
+            # Used once: after the change the link's "from" no longer matches.
+            if customer is None or _fingerprint(customer.email) != payload["from"]:
+                raise InvalidToken()
+            new_email = str(payload["to"])
+            if await customer_by_email(session, new_email) is not None:
+                raise BadUserInput("That e-mail address cannot be used.", reason="email_unavailable")
+            old_email = customer.email
+            customer.email = new_email
+            customer.updated_at = utc_now()
+            session.add(customer)
+        deps.mailer.send(compose("email_changed", to=old_email, language=customer.preferred_language))
+        logger.info("e-mail changed customer_id=%s", customer.id)
+        return customer

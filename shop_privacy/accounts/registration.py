@@ -1,0 +1,102 @@
+"""Registration with a confirmed e-mail address. The answer never tells whether an account exists:
+a new address gets a confirmation link, a known one a note that it already has an account."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from ..errors import BadUserInput
+from ..mail.mailer import Mail
+from ..mail.templates import compose
+from ..storage.tables import Customer, PendingRegistration
+from ..storage.types import utc_now
+from ..tokens import InvalidToken, new_token, token_hash
+from ..validation import parse
+from .authentication import Authentication, LoggedIn
+from .commands import Register
+from .deps import AccountDeps
+from .passwords import password_problems
+from .queries import customer_by_email
+
+logger = logging.getLogger("shop_privacy.accounts")
+
+_PENDING_PER_ADDRESS = 3
+
+
+def check_new_password(password: str, email: str | None, field: str = "password") -> None:
+    problems = password_problems(password, email)
+    if problems:
+        raise BadUserInput(
+            "The password " + "; ".join(problems) + ".", reason="weak_password",
+            fields=[{"field": field, "message": problem} for problem in problems],
+        )
+
+
+class Registration:
+    def __init__(self, deps: AccountDeps, authentication: Authentication) -> None:
+        self._deps = deps
+        self._authentication = authentication
+
+    async def register(self, data: dict[str, object]) -> None:
+        command = parse(Register, data)
+        check_new_password(command.password, command.email)
+        deps = self._deps
+        # Hash in both cases, so the answer takes as long whether or not the address is known.
+        password_hash = await deps.hasher.hash(command.password)
+        mail: Mail | None = None
+        async with deps.db.transaction() as session:
+            if await customer_by_email(session, command.email) is not None:
+                if await deps.throttle.allow(session, "account-exists-mail", command.email,
+                                             limit=1, window=timedelta(hours=1)):
+                    mail = compose("account_exists", to=command.email, language=command.preferred_language,
+                                   link=f"{deps.settings.storefront_url.rstrip('/')}/forgot-password")
+            else:
+                pending = (await session.exec(
+                    select(PendingRegistration.id).where(
+                        PendingRegistration.email == command.email, col(PendingRegistration.expires_at) > utc_now()
+                    )
+                )).all()
+                if len(pending) < _PENDING_PER_ADDRESS:
+                    token = new_token()
+                    session.add(PendingRegistration(
+                        email=command.email, password_hash=password_hash, first_name=command.first_name,
+                        last_name=command.last_name, preferred_language=command.preferred_language,
+                        token_hash=token_hash(token),
+                        expires_at=utc_now() + timedelta(seconds=deps.settings.registration_max_age_seconds),
+                    ))
+                    mail = compose("verify_email", to=command.email, language=command.preferred_language,
+                                   link=deps.link("verify-email", token))
+        if mail is not None:
+            deps.mailer.send(mail)
+
+    async def verify_email(self, token: str, *, client_ip: str | None, cart_token: str | None) -> LoggedIn:
+        """Confirm the address: the account is created and logged in."""
+        deps = self._deps
+        if not token or len(token) > 128:
+            raise InvalidToken()
+        async with deps.db.transaction() as session:
+            pending = (await session.exec(
+                select(PendingRegistration).where(PendingRegistration.token_hash == token_hash(token))
+            )).first()
+            if pending is None:
+                raise InvalidToken()
+            if pending.expires_at <= utc_now():
+                raise InvalidToken(expired=True)
+            if await customer_by_email(session, pending.email) is not None:
+                raise InvalidToken()  # confirmed already, through another link
+            customer = Customer(
+                email=pending.email, password_hash=pending.password_hash, first_name=pending.first_name,
+                last_name=pending.last_name, preferred_language=pending.preferred_language,
+            )
+            session.add(customer)
+            await session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == pending.email))
+            await session.flush()
+            logged_in = await self._authentication.start_session(
+                session, customer, client_ip=client_ip, cart_token=cart_token
+            )
+        logger.info("account created customer_id=%s", customer.id)
+        return logged_in

@@ -1,0 +1,70 @@
+"""The ASGI app factory: `create_app(settings)` gives a Starlette app a shop can mount anywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .mail.mailer import MailBackend
+from .payments.providers import PaymentMethod, PaymentProvider
+from .schema.storefront import storefront_schema
+from .services import Services, build_services
+from .settings import Settings
+from .storage.inventory import check_declarations
+from .storage.migrate import check_at_head
+from .web.graphql_view import GraphQLView
+from .web.middleware import BodySizeLimit, SecurityHeaders
+
+logger = logging.getLogger("shop_privacy")
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    mail_backend: MailBackend | None = None,
+    payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
+) -> Starlette:
+    settings = settings or Settings()
+    # Undeclared personal data stops the start (P02), before anything is served.
+    check_declarations()
+    services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers)
+    storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production)
+
+    async def health(_: Request) -> JSONResponse:
+        async with services.db.reader() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await check_at_head(services.db)
+        logger.info("shop_privacy started environment=%s database=%s", settings.environment,
+                    services.db.url.url.get_backend_name())
+        yield
+        await services.mailer.flush()
+        await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", storefront, methods=["GET", "POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, hsts=settings.production),
+            Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

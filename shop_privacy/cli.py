@@ -1,0 +1,100 @@
+"""The `shop-privacy` command: serve the API, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from .settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SystemExit(f"shop-privacy: configuration error:\n{error}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .services import build_services
+    from .storage.migrate import upgrade
+
+    settings = _settings()
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    services = build_services(settings)
+    if args.demo:
+        from .demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+        seeded = asyncio.run(seed_demo(services))
+        asyncio.run(services.db.dispose())
+        print(f"Demo data: {seeded.products_added} products added; demo customer "
+              f"{'created' if seeded.customer_created else 'already there'}.")
+        print(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}")
+    app = create_app(settings, services=services)
+    print(f"Storefront GraphQL: http://{args.host}:{args.port}/graphql")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from .storage import migrate
+
+    settings = _settings()
+    if args.db_command == "upgrade":
+        migrate.upgrade(settings.database_url, args.revision)
+        print(f"Database upgraded to {args.revision}.")
+    elif args.db_command == "downgrade":
+        migrate.downgrade(settings.database_url, args.revision)
+        print(f"Database downgraded to {args.revision}.")
+    else:
+        current, heads = migrate.current_revisions(settings.database_url)
+        state = "up to date" if current == heads else "behind: run `shop-privacy db upgrade`"
+        print(f"current: {', '.join(sorted(current)) or 'none'}; code: {', '.join(sorted(heads))} ({state})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed a demo catalogue and customer")
+    serve.add_argument("--no-migrate", action="store_true", help="do not run `db upgrade` first")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--proxy-headers", action="store_true",
+                       help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy)")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema (Alembic migrations)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate to the newest schema")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="migrate back to a revision")
+    downgrade.add_argument("revision")
+    db_commands.add_parser("current", help="show the schema's revision")
+    db.set_defaults(handler=_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

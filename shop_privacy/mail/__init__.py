@@ -1,0 +1,1 @@
+"""Outgoing mail: one mailer, SMTP when configured, otherwise a development outbox folder."""

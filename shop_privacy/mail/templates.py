@@ -1,0 +1,58 @@
+"""The texts of the account mails, in Swedish and English."""
+
+from __future__ import annotations
+
+from .mailer import Mail
+
+_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "verify_email": {
+        "sv": ("Bekräfta din e-postadress",
+               "Hej!\n\nBekräfta din e-postadress för att skapa ditt konto:\n{link}\n\n"
+               "Länken gäller i 24 timmar. Har du inte registrerat dig kan du bortse från det här mejlet.\n"),
+        "en": ("Confirm your e-mail address",
+               "Hello,\n\nConfirm your e-mail address to create your account:\n{link}\n\n"
+               "The link is valid for 24 hours. If you did not register, ignore this mail.\n"),
+    },
+    "account_exists": {
+        "sv": ("Du har redan ett konto",
+               "Hej!\n\nNågon försökte registrera ett nytt konto med den här adressen, men du har redan ett.\n"
+               "Har du glömt lösenordet kan du välja ett nytt här:\n{link}\n"),
+        "en": ("You already have an account",
+               "Hello,\n\nSomeone tried to register a new account with this address, but you already have one.\n"
+               "If you forgot your password, choose a new one here:\n{link}\n"),
+    },
+    "password_reset": {
+        "sv": ("Välj ett nytt lösenord",
+               "Hej!\n\nVälj ett nytt lösenord här:\n{link}\n\nLänken gäller i en timme och kan användas en gång.\n"
+               "Har du inte bett om det kan du bortse från det här mejlet.\n"),
+        "en": ("Choose a new password",
+               "Hello,\n\nChoose a new password here:\n{link}\n\nThe link is valid for one hour and works once.\n"
+               "If you did not ask for this, ignore this mail.\n"),
+    },
+    "password_changed": {
+        "sv": ("Ditt lösenord har ändrats",
+               "Hej!\n\nLösenordet till ditt konto har ändrats och alla andra inloggningar har loggats ut.\n"
+               "Var det inte du? Kontakta kundtjänst direkt.\n"),
+        "en": ("Your password was changed",
+               "Hello,\n\nThe password of your account was changed and every other login was signed out.\n"
+               "Wasn't it you? Contact customer service at once.\n"),
+    },
+    "confirm_email_change": {
+        "sv": ("Bekräfta din nya e-postadress",
+               "Hej!\n\nBekräfta att ditt konto ska använda den här adressen:\n{link}\n"),
+        "en": ("Confirm your new e-mail address",
+               "Hello,\n\nConfirm that your account should use this address:\n{link}\n"),
+    },
+    "email_changed": {
+        "sv": ("Din e-postadress har ändrats",
+               "Hej!\n\nDitt konto använder nu en annan e-postadress. Var det inte du? Kontakta kundtjänst.\n"),
+        "en": ("Your e-mail address was changed",
+               "Hello,\n\nYour account now uses another e-mail address. Wasn't it you? Contact customer service.\n"),
+    },
+}
+
+
+def compose(kind: str, *, to: str, language: str, link: str = "") -> Mail:
+    texts = _TEXTS[kind]
+    subject, body = texts.get(language, texts["en"])
+    return Mail(to=to, subject=subject, text=body.format(link=link), kind=kind)

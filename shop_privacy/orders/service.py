@@ -1,0 +1,246 @@
+"""Checkout (cart → order, atomically, once per idempotency key) and the customer's order history."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..carts.service import CartService, CartView
+from ..errors import BadUserInput, NotFound, ServiceUnavailable
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..payments.providers import (
+    PaymentFailed,
+    PaymentMethod,
+    PaymentOutcome,
+    PaymentProvider,
+    PaymentRequest,
+)
+from ..storage.database import Database
+from ..storage.tables import Customer, Order, OrderLine
+from ..storage.types import utc_now
+from ..validation import Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
+from .numbers import new_order_number
+
+logger = logging.getLogger("shop_privacy.orders")
+
+_CURSOR = "order"
+
+
+class OrderStatus:
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+
+
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{8,64}$")]
+
+
+class Checkout(Command):
+    payment_method: PaymentMethod
+    idempotency_key: IdempotencyKey
+    organisation_number: OrgNumber | None = None
+    swish_number: SwedishMobile | None = None
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        carts: CartService,
+        providers: Mapping[PaymentMethod, PaymentProvider],
+        max_page_size: int,
+    ) -> None:
+        self._db = db
+        self._carts = carts
+        self._providers = providers
+        self._max_page_size = max_page_size
+
+    # History
+
+    async def list_orders(
+        self, session: AsyncSession, customer_id: uuid.UUID, *, first: int, after: str | None
+    ) -> Page[Order]:
+        first = check_page_size(first, self._max_page_size)
+        query = select(Order).where(Order.customer_id == customer_id)
+        if after is not None:
+            placed_at, after_id = decode_cursor(_CURSOR, after, datetime.fromisoformat, uuid.UUID)
+            if placed_at.tzinfo is None:
+                raise BadUserInput("The cursor is not valid.", reason="invalid_cursor")
+            query = query.where(
+                (col(Order.placed_at) < placed_at)
+                | ((col(Order.placed_at) == placed_at) & (col(Order.id) < after_id))
+            )
+        query = query.order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(first + 1)
+        rows = list((await session.exec(query)).all())
+        items = rows[:first]
+        return Page(
+            items=items,
+            cursors=[encode_cursor(_CURSOR, o.placed_at.isoformat(), str(o.id)) for o in items],
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+        )
+
+    async def get_order(self, session: AsyncSession, customer_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
+        """The order, only if it is this customer's: another's answers exactly like a missing one."""
+        order = await session.get(Order, order_id)
+        return order if order is not None and order.customer_id == customer_id else None
+
+    async def lines_by_order(self, session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[OrderLine]]:
+        wanted = list(set(order_ids))
+        grouped: dict[uuid.UUID, list[OrderLine]] = defaultdict(list)
+        if wanted:
+            query = select(OrderLine).where(col(OrderLine.order_id).in_(wanted)).order_by(
+                col(OrderLine.order_id), col(OrderLine.position)
+            )
+            for line in (await session.exec(query)).all():
+                grouped[line.order_id].append(line)
+        return grouped
+
+    # Checkout
+
+    async def checkout(self, customer_id: uuid.UUID, data: dict[str, object], client_ip: str | None) -> Order:
+        command = parse(Checkout, data)
+        method = command.payment_method
+        # Minimisation (P05): the org number only with an invoice, the Swish number only with Swish.
+        if command.organisation_number and method is not PaymentMethod.INVOICE:
+            raise BadUserInput("An organisation number is only needed for invoice payment.",
+                               reason="not_needed", field="organisationNumber")
+        if command.swish_number and method is not PaymentMethod.SWISH:
+            raise BadUserInput("A Swish number is only needed for Swish payment.",
+                               reason="not_needed", field="swishNumber")
+        provider = self._providers.get(method)
+        if provider is None:
+            raise ServiceUnavailable("This payment method is not available.", reason="payment_method_unavailable")
+
+        try:
+            async with self._db.transaction() as session:
+                existing = await self._by_key(session, customer_id, command.idempotency_key)
+                if existing is not None:
+                    return existing
+                order = await self._place(session, customer_id, command, provider, client_ip)
+        except IntegrityError:
+            # A concurrent double submit with the same key won the race: answer with its order.
+            async with self._db.transaction() as session:
+                existing = await self._by_key(session, customer_id, command.idempotency_key)
+            if existing is None:
+                raise
+            return existing
+        logger.info("order placed order_id=%s customer_id=%s method=%s", order.id, customer_id, method)
+        return order
+
+    async def _by_key(self, session: AsyncSession, customer_id: uuid.UUID, key: str) -> Order | None:
+        query = select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
+        return (await session.exec(query)).first()
+
+    async def _place(
+        self, session: AsyncSession, customer_id: uuid.UUID, command: Checkout,
+        provider: PaymentProvider, client_ip: str | None,
+    ) -> Order:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound("No such customer.")
+        cart, view = await self._carts.lines_for_checkout(session, customer_id)
+        if cart is None or view is None or not view.lines:
+            raise BadUserInput("Your cart is empty.", reason="empty_cart")
+        inactive = [line.product.sku for line in view.lines if not line.product.active]
+        if inactive:
+            raise BadUserInput("Some products in the cart can no longer be ordered.", reason="product_unavailable")
+        method = command.payment_method
+        _require_contact(customer)
+        org_number = company_name = None
+        if method is PaymentMethod.INVOICE:
+            org_number = command.organisation_number or customer.company_org_number
+            company_name = customer.company_name
+            if not org_number or not company_name:
+                raise BadUserInput("Invoice payment needs the company name and organisation number.",
+                                   reason="invoice_details_missing")
+        phone = customer.phone
+        if method is PaymentMethod.SWISH:
+            phone = command.swish_number or customer.phone
+            if not phone or not is_swedish_mobile(phone):
+                raise BadUserInput("Swish needs a Swedish mobile number.", reason="swish_number_missing")
+
+        placed_at = utc_now()
+        order = Order(
+            customer_id=customer_id,
+            order_number=new_order_number(placed_at),
+            idempotency_key=command.idempotency_key,
+            status=OrderStatus.PENDING_PAYMENT,
+            payment_method=method.value,
+            currency=view.currency,
+            subtotal_net_minor=view.amounts.net,
+            vat_minor=view.amounts.vat,
+            total_minor=view.amounts.gross,
+            placed_at=placed_at,
+            updated_at=placed_at,
+            first_name=customer.first_name,
+            last_name=customer.last_name,
+            email=customer.email,
+            phone=phone,
+            company_name=customer.company_name,
+            company_org_number=org_number,
+            address_street=customer.address_street,
+            address_postal_code=customer.address_postal_code,
+            address_city=customer.address_city,
+            address_country=customer.address_country,
+            ip_address=client_ip,
+        )
+        try:
+            started = await provider.start_payment(
+                PaymentRequest(method, order.order_number, order.total_minor, order.currency)
+            )
+        except PaymentFailed:
+            raise ServiceUnavailable("The payment could not be started; nothing was charged.",
+                                     reason="payment_failed") from None
+        order.payment_reference = started.reference
+        if started.outcome is PaymentOutcome.AUTHORISED:
+            order.status = OrderStatus.PAID
+        session.add(order)
+        session.add_all(_order_lines(order.id, view))
+        await self._carts.empty(session, cart)
+        await session.flush()
+        return order
+
+
+def _require_contact(customer: Customer) -> None:
+    missing = [
+        name for name, value in (
+            ("phone", customer.phone), ("address.street", customer.address_street),
+            ("address.postalCode", customer.address_postal_code), ("address.city", customer.address_city),
+        ) if not value
+    ]
+    if missing:
+        raise BadUserInput("Complete your profile before checking out: " + ", ".join(missing) + ".",
+                           reason="profile_incomplete", missing=missing)
+
+
+def _order_lines(order_id: uuid.UUID, cart: CartView) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order_id=order_id,
+            position=position,
+            product_id=line.product.id,
+            sku=line.product.sku,
+            product_name=line.product.name,
+            kind=line.product.kind,
+            billing_period=line.product.billing_period,
+            domain_name=line.domain_name,
+            quantity=line.quantity,
+            unit_price_net_minor=line.product.unit_price_net_minor,
+            vat_rate_basis_points=line.product.vat_rate_basis_points,
+            line_net_minor=line.amounts.net,
+            line_vat_minor=line.amounts.vat,
+            line_total_minor=line.amounts.gross,
+        )
+        for position, line in enumerate(cart.lines)
+    ]

@@ -1,0 +1,45 @@
+"""Keyset pagination: opaque cursors over a stable sort key, page size capped."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .errors import BadUserInput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    cursors: Sequence[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def encode_cursor(kind: str, *key: Any) -> str:
+    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, *converters: Callable[[Any], Any]) -> list[Any]:
+    """The sort key inside `cursor`, each part passed through its converter."""
+    invalid = BadUserInput("The cursor is not valid.", reason="invalid_cursor")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(decoded, list) or len(decoded) != len(converters) + 1 or decoded[0] != kind:
+            raise invalid
+        return [convert(part) for convert, part in zip(converters, decoded[1:], strict=True)]
+    except (ValueError, TypeError, AttributeError, UnicodeError):
+        raise invalid from None
+
+
+def check_page_size(first: int, maximum: int) -> int:
+    if not 1 <= first <= maximum:
+        raise BadUserInput(f"`first` must be between 1 and {maximum}.", reason="page_size")
+    return first

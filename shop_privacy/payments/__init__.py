@@ -1,0 +1,1 @@
+"""Payment methods and the provider interface (the shop never sees a card number, P06)."""

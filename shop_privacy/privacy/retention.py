@@ -1,0 +1,53 @@
+"""Retention rules: how long a declared value may be kept, counted from which moment.
+
+Periods here are defaults; the settings object may shorten or lengthen them per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    key: str
+    anchor: str  # what the period runs from
+    period: timedelta | None  # None: as long as the anchor exists (e.g. the account)
+    description_en: str
+    description_sv: str
+
+
+def _rule(key: str, anchor: str, period: timedelta | None, en: str, sv: str) -> tuple[str, RetentionRule]:
+    return key, RetentionRule(key, anchor, period, en, sv)
+
+
+DAY = timedelta(days=1)
+RETENTION_RULES: Mapping[str, RetentionRule] = dict(
+    [
+        _rule("account", "last_activity", 3 * 365 * DAY,
+              "While the account is used; removed after three years without activity",
+              "Så länge kontot används; tas bort efter tre år utan aktivitet"),
+        _rule("pending_registration", "created_at", DAY,
+              "Until the e-mail address is confirmed, at most one day",
+              "Tills e-postadressen bekräftats, högst ett dygn"),
+        _rule("session", "expires_at", 30 * DAY,
+              "Until the session ends, then 30 days as login history",
+              "Tills inloggningen upphör, sedan 30 dagar som inloggningshistorik"),
+        _rule("login_throttle", "window_started_at", DAY,
+              "One day after the last failed login", "Ett dygn efter senaste misslyckade inloggning"),
+        _rule("password_reset", "created_at", DAY,
+              "One day after the reset was requested", "Ett dygn efter begäran om nytt lösenord"),
+        _rule("anonymous_cart", "updated_at", 30 * DAY,
+              "30 days after the cart was last changed", "30 dagar efter att varukorgen senast ändrades"),
+        _rule("order_contact", "account", None,
+              "As long as the account exists, at most until the bookkeeping period ends",
+              "Så länge kontot finns, längst tills bokföringsperioden löper ut"),
+        _rule("order_ip_address", "placed_at", 90 * DAY,
+              "90 days after the order was placed", "90 dagar efter att beställningen lades"),
+        _rule("bookkeeping", "end_of_fiscal_year", 7 * 365 * DAY,
+              "Seven years after the end of the fiscal year (Swedish Bookkeeping Act)",
+              "Sju år efter räkenskapsårets utgång (bokföringslagen)"),
+    ]
+)

@@ -1,0 +1,1 @@
+"""Thin resolvers: read the context, call a service, map the answer to GraphQL types."""

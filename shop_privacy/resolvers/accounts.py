@@ -1,0 +1,128 @@
+"""Account resolvers: registration, login and sessions, passwords, the profile."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..accounts.authentication import LoggedIn
+from ..errors import NotFound
+from ..schema.accounts.types import (
+    Accepted,
+    ChangePasswordInput,
+    Customer,
+    LoginInput,
+    LoginPayload,
+    RegisterInput,
+    ResetPasswordInput,
+    TokenDelivery,
+    UpdateProfileInput,
+    UpdateProfilePayload,
+)
+from ..schema.core.context import Context
+from .inputs import input_data
+
+Info = strawberry.Info[Context, None]
+
+REGISTER_ACCEPTED = (
+    "Thank you. If the address can be used, a mail with a confirmation link is on its way to it."
+)
+RESET_ACCEPTED = "If the address has an account, a mail with a link to choose a new password is on its way."
+
+
+async def me(info: Info) -> Customer | None:
+    context = info.context
+    viewer = await context.viewer()
+    if viewer is None:
+        return None
+    async with context.read() as session:
+        row = await context.services.profiles.get(session, viewer.customer_id)
+    return Customer.from_row(row) if row else None
+
+
+async def _logged_in(context: Context, result: LoggedIn, delivery: TokenDelivery) -> LoginPayload:
+    context.forget_viewer()
+    context.clear_cart_cookie()  # the cart now belongs to the account
+    if delivery is TokenDelivery.COOKIE:
+        context.set_session_cookie(result.token)
+    async with context.read() as session:
+        row = await context.services.profiles.get(session, result.customer_id)
+    if row is None:
+        raise NotFound("No such customer.")
+    return LoginPayload(
+        customer=Customer.from_row(row),
+        cart_merged=result.cart_merged,
+        session_token=result.token if delivery is TokenDelivery.BEARER else None,
+    )
+
+
+async def register(info: Info, input: RegisterInput) -> Accepted:  # noqa: A002 - GraphQL's name
+    await info.context.services.registration.register(input_data(input))
+    return Accepted(accepted=True, message=REGISTER_ACCEPTED)
+
+
+async def verify_email(info: Info, token: str, token_delivery: TokenDelivery = TokenDelivery.COOKIE) -> LoginPayload:
+    context = info.context
+    result = await context.services.registration.verify_email(
+        token, client_ip=context.client_ip, cart_token=context.cart_token
+    )
+    return await _logged_in(context, result, token_delivery)
+
+
+async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
+    context = info.context
+    data = input_data(input)
+    delivery = TokenDelivery(data.pop("token_delivery"))
+    result = await context.services.authentication.login(
+        data, client_ip=context.client_ip, cart_token=context.cart_token
+    )
+    return await _logged_in(context, result, delivery)
+
+
+async def logout(info: Info) -> bool:
+    """Ends this session. False when there was none."""
+    context = info.context
+    viewer = await context.viewer()
+    context.clear_session_cookie()
+    if viewer is None:
+        return False
+    await context.services.authentication.logout(viewer)
+    context.forget_viewer()
+    return True
+
+
+async def logout_everywhere(info: Info) -> bool:
+    context = info.context
+    viewer = await context.require_viewer()
+    await context.services.authentication.logout_everywhere(viewer)
+    context.clear_session_cookie()
+    context.forget_viewer()
+    return True
+
+
+async def change_password(info: Info, input: ChangePasswordInput) -> bool:  # noqa: A002
+    context = info.context
+    viewer = await context.require_viewer()
+    await context.services.credentials.change_password(viewer, input_data(input), client_ip=context.client_ip)
+    return True
+
+
+async def request_password_reset(info: Info, email: str) -> Accepted:
+    await info.context.services.credentials.request_reset({"email": email})
+    return Accepted(accepted=True, message=RESET_ACCEPTED)
+
+
+async def reset_password(info: Info, input: ResetPasswordInput) -> bool:  # noqa: A002
+    await info.context.services.credentials.reset_password(input_data(input))
+    return True
+
+
+async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:  # noqa: A002
+    context = info.context
+    viewer = await context.require_viewer()
+    result = await context.services.profiles.update(viewer, input_data(input))
+    return UpdateProfilePayload(customer=Customer.from_row(result.customer),
+                                email_change_pending=result.email_change_pending)
+
+
+async def confirm_email_change(info: Info, token: str) -> Customer:
+    return Customer.from_row(await info.context.services.profiles.confirm_email_change(token))

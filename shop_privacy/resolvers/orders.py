@@ -1,0 +1,40 @@
+"""Order resolvers: only ever the logged-in customer's own orders."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..schema.core.connections import connection_from_page
+from ..schema.core.context import Context
+from ..schema.core.ids import decode_id
+from ..schema.orders.types import CheckoutInput, Order, OrderConnection
+from .inputs import input_data
+
+Info = strawberry.Info[Context, None]
+
+
+async def my_orders(info: Info, first: int = 20, after: str | None = None) -> OrderConnection:
+    context = info.context
+    viewer = await context.require_viewer()
+    async with context.read() as session:
+        page = await context.services.orders.list_orders(session, viewer.customer_id, first=first, after=after)
+    return connection_from_page(page, Order.from_row)
+
+
+async def order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002 - GraphQL's name
+    """Another customer's order, a malformed id and a missing order all answer null."""
+    context = info.context
+    viewer = await context.require_viewer()
+    order_id = decode_id("Order", id)
+    if order_id is None:
+        return None
+    async with context.read() as session:
+        row = await context.services.orders.get_order(session, viewer.customer_id, order_id)
+    return Order.from_row(row) if row else None
+
+
+async def checkout(info: Info, input: CheckoutInput) -> Order:  # noqa: A002
+    context = info.context
+    viewer = await context.require_viewer()
+    row = await context.services.orders.checkout(viewer.customer_id, input_data(input), context.client_ip)
+    return Order.from_row(row)

@@ -1,0 +1,1 @@
+"""The GraphQL layer: strawberry types per domain, the extensions, the storefront schema."""

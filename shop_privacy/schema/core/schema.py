@@ -1,0 +1,58 @@
+"""The Schema class both endpoints use, and the security extensions every schema gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from ...settings import Settings
+from .errors import ErrorCodes, log_unexpected
+from .input_guard import RejectCardNumbers
+
+
+class ShopSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Only what we did not expect is logged, and only by type and traceback: never the messages,
+        # which may quote what the client sent.
+        context = execution_context.context if execution_context else None
+        log_unexpected(errors, getattr(context, "request_id", None))
+
+
+def security_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Fresh instances per request (extensions keep per-request state)."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        RejectCardNumbers,
+    ]
+    if settings.production:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def build_schema(query: type, mutation: type, settings: Settings, **kwargs: Any) -> ShopSchema:
+    return ShopSchema(
+        query=query,
+        mutation=mutation,
+        extensions=security_extensions(settings),
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.production,
+            relay_max_results=settings.max_page_size,
+        ),
+        **kwargs,
+    )

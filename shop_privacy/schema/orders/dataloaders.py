@@ -1,0 +1,24 @@
+"""Dataloaders of the orders domain: one query for the lines of a whole page of orders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from ...storage.tables import OrderLine
+from ..core.context import Context
+
+
+def _order_lines(context: Context) -> DataLoader[uuid.UUID, list[OrderLine]]:
+    async def load(order_ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:
+        async with context.read() as session:
+            grouped = await context.services.orders.lines_by_order(session, order_ids)
+        return [grouped.get(order_id, []) for order_id in order_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def order_lines(context: Context) -> DataLoader[uuid.UUID, list[OrderLine]]:
+    return context.loader("order_lines", _order_lines)

@@ -1,0 +1,46 @@
+"""The storefront schema served at /graphql."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..resolvers import accounts, carts, catalogue, orders
+from ..settings import Settings
+from .accounts.types import Accepted, Customer, LoginPayload, UpdateProfilePayload
+from .carts.types import Cart
+from .catalogue.types import Product, ProductConnection
+from .core.schema import ShopSchema, build_schema
+from .orders.types import Order, OrderConnection
+
+
+@strawberry.type
+class Query:
+    products: ProductConnection = strawberry.field(resolver=catalogue.products, description="The catalogue.")
+    product: Product | None = strawberry.field(resolver=catalogue.product)
+    me: Customer | None = strawberry.field(resolver=accounts.me, description="Null when not logged in.")
+    my_orders: OrderConnection = strawberry.field(resolver=orders.my_orders, description="Newest first.")
+    order: Order | None = strawberry.field(resolver=orders.order, description="Only your own orders.")
+    cart: Cart | None = strawberry.field(resolver=carts.cart)
+
+
+@strawberry.type
+class Mutation:
+    register: Accepted = strawberry.mutation(resolver=accounts.register)
+    verify_email: LoginPayload = strawberry.mutation(resolver=accounts.verify_email)
+    login: LoginPayload = strawberry.mutation(resolver=accounts.login)
+    logout: bool = strawberry.mutation(resolver=accounts.logout)
+    logout_everywhere: bool = strawberry.mutation(resolver=accounts.logout_everywhere)
+    change_password: bool = strawberry.mutation(resolver=accounts.change_password)
+    request_password_reset: Accepted = strawberry.mutation(resolver=accounts.request_password_reset)
+    reset_password: bool = strawberry.mutation(resolver=accounts.reset_password)
+    update_profile: UpdateProfilePayload = strawberry.mutation(resolver=accounts.update_profile)
+    confirm_email_change: Customer = strawberry.mutation(resolver=accounts.confirm_email_change)
+    add_to_cart: Cart = strawberry.mutation(resolver=carts.add_to_cart)
+    update_cart_line: Cart = strawberry.mutation(resolver=carts.update_cart_line)
+    remove_cart_line: Cart = strawberry.mutation(resolver=carts.remove_cart_line)
+    clear_cart: Cart | None = strawberry.mutation(resolver=carts.clear_cart)
+    checkout: Order = strawberry.mutation(resolver=orders.checkout)
+
+
+def storefront_schema(settings: Settings) -> ShopSchema:
+    return build_schema(Query, Mutation, settings)

@@ -1,0 +1,82 @@
+"""Wiring: builds every service once per app from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .accounts.authentication import Authentication
+from .accounts.credentials import Credentials
+from .accounts.deps import AccountDeps
+from .accounts.passwords import PasswordHasher
+from .accounts.profile import Profiles
+from .accounts.registration import Registration
+from .accounts.sessions import SessionStore
+from .accounts.throttle import Throttle
+from .carts.service import CartService
+from .catalogue.service import CatalogueService
+from .mail.mailer import Mailer, MailBackend, OutboxFolder, Smtp
+from .orders.service import OrderService
+from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
+from .settings import Settings
+from .storage.database import Database
+from .tokens import Signer
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    mailer: Mailer
+    signer: Signer
+    hasher: PasswordHasher
+    catalogue: CatalogueService
+    carts: CartService
+    orders: OrderService
+    authentication: Authentication
+    registration: Registration
+    credentials: Credentials
+    profiles: Profiles
+
+
+def build_services(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    mail_backend: MailBackend | None = None,
+    payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
+) -> Services:
+    db = db or Database(settings.database_url)
+    signer = Signer(settings.secret)
+    if mail_backend is None:
+        mail_backend = Smtp(settings.smtp_url) if settings.smtp_url else OutboxFolder(settings.mail_outbox_dir)
+    mailer = Mailer(mail_backend, settings.mail_from)
+    if payment_providers is None:
+        payment_providers = sandbox_providers() if settings.sandbox_payments_enabled else {}
+    hasher = PasswordHasher(settings)
+    carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
+    deps = AccountDeps(
+        db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer,
+        sessions=SessionStore(
+            idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
+            absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_seconds),
+        ),
+        throttle=Throttle(settings, signer),
+        carts=carts,
+    )
+    authentication = Authentication(deps)
+    return Services(
+        settings=settings,
+        db=db,
+        mailer=mailer,
+        signer=signer,
+        hasher=hasher,
+        catalogue=CatalogueService(settings.max_page_size),
+        carts=carts,
+        orders=OrderService(db, carts, payment_providers, settings.max_page_size),
+        authentication=authentication,
+        registration=Registration(deps, authentication),
+        credentials=Credentials(deps),
+        profiles=Profiles(deps),
+    )

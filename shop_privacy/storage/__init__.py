@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the database engine, Alembic migrations. Imports no GraphQL."""

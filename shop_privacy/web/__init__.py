@@ -1,0 +1,1 @@
+"""HTTP pieces of the app: the GraphQL view, middleware, plain routes."""

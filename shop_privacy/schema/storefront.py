@@ -18,28 +18,29 @@ class Query:
     products: ProductConnection = strawberry.field(resolver=catalogue.products, description="The catalogue.")
     product: Product | None = strawberry.field(resolver=catalogue.product)
     me: Customer | None = strawberry.field(resolver=accounts.me, description="Null when not logged in.")
-    my_orders: OrderConnection = strawberry.field(resolver=orders.my_orders, description="Newest first.")
+    my_orders: OrderConnection | None = strawberry.field(resolver=orders.my_orders, description="Newest first.")
     order: Order | None = strawberry.field(resolver=orders.order, description="Only your own orders.")
     cart: Cart | None = strawberry.field(resolver=carts.cart)
 
 
-@strawberry.type
+@strawberry.type(description="Every payload is nullable: one failing mutation does not abort the others "
+                             "in the same document, and each of them counts (e.g. against login throttling).")
 class Mutation:
-    register: Accepted = strawberry.mutation(resolver=accounts.register)
-    verify_email: LoginPayload = strawberry.mutation(resolver=accounts.verify_email)
-    login: LoginPayload = strawberry.mutation(resolver=accounts.login)
-    logout: bool = strawberry.mutation(resolver=accounts.logout)
-    logout_everywhere: bool = strawberry.mutation(resolver=accounts.logout_everywhere)
-    change_password: bool = strawberry.mutation(resolver=accounts.change_password)
-    request_password_reset: Accepted = strawberry.mutation(resolver=accounts.request_password_reset)
-    reset_password: bool = strawberry.mutation(resolver=accounts.reset_password)
-    update_profile: UpdateProfilePayload = strawberry.mutation(resolver=accounts.update_profile)
-    confirm_email_change: Customer = strawberry.mutation(resolver=accounts.confirm_email_change)
-    add_to_cart: Cart = strawberry.mutation(resolver=carts.add_to_cart)
-    update_cart_line: Cart = strawberry.mutation(resolver=carts.update_cart_line)
-    remove_cart_line: Cart = strawberry.mutation(resolver=carts.remove_cart_line)
+    register: Accepted | None = strawberry.mutation(resolver=accounts.register)
+    verify_email: LoginPayload | None = strawberry.mutation(resolver=accounts.verify_email)
+    login: LoginPayload | None = strawberry.mutation(resolver=accounts.login)
+    logout: bool | None = strawberry.mutation(resolver=accounts.logout)
+    logout_everywhere: bool | None = strawberry.mutation(resolver=accounts.logout_everywhere)
+    change_password: bool | None = strawberry.mutation(resolver=accounts.change_password)
+    request_password_reset: Accepted | None = strawberry.mutation(resolver=accounts.request_password_reset)
+    reset_password: bool | None = strawberry.mutation(resolver=accounts.reset_password)
+    update_profile: UpdateProfilePayload | None = strawberry.mutation(resolver=accounts.update_profile)
+    confirm_email_change: Customer | None = strawberry.mutation(resolver=accounts.confirm_email_change)
+    add_to_cart: Cart | None = strawberry.mutation(resolver=carts.add_to_cart)
+    update_cart_line: Cart | None = strawberry.mutation(resolver=carts.update_cart_line)
+    remove_cart_line: Cart | None = strawberry.mutation(resolver=carts.remove_cart_line)
     clear_cart: Cart | None = strawberry.mutation(resolver=carts.clear_cart)
-    checkout: Order = strawberry.mutation(resolver=orders.checkout)
+    checkout: Order | None = strawberry.mutation(resolver=orders.checkout)
 
 
 def storefront_schema(settings: Settings) -> ShopSchema:

@@ -1,0 +1,157 @@
+"""Test fixtures: a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL), created by
+the migrations, an app per test, an HTTP client, and the development mail outbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import OperationalError
+from starlette.applications import Starlette
+
+from shop_privacy.app import create_app
+from shop_privacy.services import Services, build_services
+from shop_privacy.settings import Settings
+from shop_privacy.storage.database import Database
+from shop_privacy.storage.migrate import upgrade
+from shop_privacy.storage.urls import DatabaseURL
+
+from .helpers import Outbox, StorefrontClient
+
+pytest_plugins = ["anyio"]
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgres") else None
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: a template SQLite file, or the PostgreSQL test database."""
+    postgres = _postgres_url()
+    if postgres:
+        engine = create_engine(DatabaseURL.parse(postgres).sync_url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError as error:
+            message = f"PostgreSQL at TEST_DATABASE_URL is unreachable: {type(error).__name__}"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
+        finally:
+            engine.dispose()
+        _drop_everything(postgres)
+        upgrade(postgres)
+        yield postgres
+        return
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{template}")
+    yield str(template)
+
+
+def _drop_everything(url: str) -> None:
+    engine = create_engine(DatabaseURL.parse(url).sync_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database for one test."""
+    if database_template.startswith("postgres"):
+        engine = create_engine(DatabaseURL.parse(database_template).sync_url)
+        with engine.begin() as connection:
+            tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return database_template
+    copy = tmp_path / "test.db"
+    shutil.copyfile(database_template, copy)
+    return f"sqlite:///{copy}"
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "mail_outbox_dir": tmp_path / "outbox",
+        "storefront_url": "https://shop.example",
+        # OWASP's minimum: the cheapest parameters the settings accept.
+        "password_time_cost": 2,
+        "password_memory_kib": 19456,
+        "password_parallelism": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = build_services(settings, db=Database(settings.database_url))
+    yield built
+    await built.mailer.flush()
+    await built.db.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, services: Services) -> AsyncIterator[Starlette]:
+    application = create_app(settings, services=services)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def outbox(settings: Settings, services: Services) -> Outbox:
+    return Outbox(settings.mail_outbox_dir, services.mailer)
+
+
+def client_for(app: Starlette, ip: str = "203.0.113.7", base_url: str = "http://testserver") -> StorefrontClient:
+    transport = httpx.ASGITransport(app=app, client=(ip, 51234))
+    return StorefrontClient(httpx.AsyncClient(transport=transport, base_url=base_url))
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[StorefrontClient]:
+    storefront = client_for(app)
+    yield storefront
+    await storefront.http.aclose()
+
+
+@pytest.fixture
+def unique_email() -> str:
+    return f"kund.{uuid.uuid4().hex[:10]}@exempel.se"
+
+
+@pytest.fixture
+async def catalogue(services: Services) -> dict[str, uuid.UUID]:
+    """The demo catalogue, by SKU."""
+    from sqlmodel import select
+
+    from shop_privacy.catalogue.demo import seed_catalogue
+    from shop_privacy.storage.tables import Product
+
+    async with services.db.transaction() as session:
+        await seed_catalogue(session)
+        return {product.sku: product.id for product in (await session.exec(select(Product))).all()}

@@ -1,0 +1,81 @@
+"""The `shop-privacy` command: `serve --demo` on a fresh SQLite file, and `db upgrade`."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from shop_privacy.storage.migrate import current_revisions
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("SHOP_PRIVACY_")}
+
+
+def _post(url: str, query: str) -> dict:
+    request = urllib.request.Request(url, data=json.dumps({"query": query}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.policy("P12")
+def test_p12_serve_demo_starts_on_a_fresh_sqlite_file_and_answers_a_catalogue_query(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shop_privacy.cli", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = _post(f"http://127.0.0.1:{port}/graphql",
+                               "{ products(first: 20) { edges { node { sku kind unitPrice { gross { currency } } } } } }")
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert answer is not None, process.stdout.read() if process.poll() is not None else "no answer"
+        products = [edge["node"] for edge in answer["data"]["products"]["edges"]]
+        assert {p["kind"] for p in products} == {"DOMAIN", "HOSTING", "SSL", "EMAIL"}
+        assert {p["sku"] for p in products} >= {"DOMAIN-SE", "DOMAIN-COM", "DOMAIN-NU"}
+        assert all(p["unitPrice"]["gross"]["currency"] == "SEK" for p in products)
+        assert (tmp_path / "shop_privacy.db").exists()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    assert "demo@example.se" in output
+
+
+def test_db_upgrade_creates_the_schema_at_head(tmp_path: Path) -> None:
+    env = {**_clean_env(), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    result = subprocess.run([sys.executable, "-m", "shop_privacy.cli", "db", "upgrade"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    current, heads = current_revisions(env["DATABASE_URL"])
+    assert current == heads and heads
+    status = subprocess.run([sys.executable, "-m", "shop_privacy.cli", "db", "current"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert "up to date" in status.stdout
+
+
+def test_production_configuration_errors_are_reported_not_raised(tmp_path: Path) -> None:
+    env = {**_clean_env(), "SHOP_PRIVACY_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = subprocess.run([sys.executable, "-m", "shop_privacy.cli", "db", "current"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr and "Traceback" not in result.stderr

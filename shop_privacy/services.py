@@ -16,7 +16,7 @@ from .accounts.sessions import SessionStore
 from .accounts.throttle import Throttle
 from .carts.service import CartService
 from .catalogue.service import CatalogueService
-from .mail.mailer import Mailer, MailBackend, OutboxFolder, Smtp
+from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .settings import Settings

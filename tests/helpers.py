@@ -77,13 +77,15 @@ REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { accep
 VERIFY = """mutation($token: String!) { verifyEmail(token: $token) { customer { id email } cartMerged } }"""
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { customer { id email } cartMerged sessionToken } }"""
 LOGOUT = "mutation { logout }"
-ME = "{ me { id email firstName lastName phone companyName organisationNumber address { street postalCode city country } } }"
+ME = """{ me { id email firstName lastName phone companyName organisationNumber
+  address { street postalCode city country } } }"""
 PRODUCTS = "{ products(first: 50) { edges { node { id sku kind domainTld } } } }"
 ADD_TO_CART = """mutation($input: AddToCartInput!) { addToCart(input: $input) {
   id itemCount lines { id quantity domainName product { sku } } total { gross { minorUnits currency } } } }"""
 CART = "{ cart { id itemCount lines { id quantity domainName product { sku } } } }"
 UPDATE_PROFILE = """mutation($input: UpdateProfileInput!) { updateProfile(input: $input) {
-  emailChangePending customer { email firstName phone companyName organisationNumber address { street postalCode city } } } }"""
+  emailChangePending customer { email firstName phone companyName organisationNumber
+  address { street postalCode city } } } }"""
 CHECKOUT = """mutation($input: CheckoutInput!) { checkout(input: $input) {
   id number status paymentMethod paymentReference total { net { minorUnits } vat { minorUnits } gross { minorUnits } }
   contact { email phone organisationNumber } lines { sku quantity domainName total { gross { minorUnits } } } } }"""

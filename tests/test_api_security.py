@@ -132,7 +132,7 @@ async def test_unexpected_errors_are_masked_and_logged_without_personal_data(
         ("{ products(first: 5, after: \"%%%\") { edges { cursor } } }", {}),
         ("mutation { addToCart(input: {productId: \"x\", quantity: -1}) { id } }", {}),
         ("mutation { login(input: {email: \"\", password: \"\"}) { sessionToken } }", {}),
-        ("mutation { register(input: {email: \"a\", password: \"b\", firstName: \"\", lastName: \"\"}) { accepted } }", {}),
+        ('mutation { register(input: {email: "a", password: "b", firstName: "", lastName: ""}) { accepted } }', {}),
         ("mutation { requestPasswordReset(email: \"not-an-email\") { accepted } }", {}),
         ("mutation { resetPassword(input: {token: \"x\", newPassword: \"y\"}) }", {}),
         ("mutation { verifyEmail(token: \"" + "x" * 600 + "\") { cartMerged } }", {}),
@@ -146,5 +146,6 @@ async def test_bad_input_gets_a_coded_graphql_error_never_a_500(
 ) -> None:
     response = await client.gql(query, variables)
     assert response.status == 200, response.body
-    assert response.errors and all(code in {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED",
-                                            "NOT_FOUND", "INVALID_CREDENTIALS"} for code in response.codes), response.body
+    expected = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "NOT_FOUND",
+                "INVALID_CREDENTIALS"}
+    assert response.errors and set(response.codes) <= expected, response.body

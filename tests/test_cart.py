@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -14,7 +15,8 @@ from shop_privacy.storage.tables import Cart, CartLine
 from .conftest import client_for
 from .helpers import ADD_TO_CART, CART, Outbox, StorefrontClient, login, product_ids, register_and_verify
 
-UPDATE_LINE = "mutation($input: UpdateCartLineInput!) { updateCartLine(input: $input) { itemCount lines { id quantity } } }"
+UPDATE_LINE = """mutation($input: UpdateCartLineInput!) {
+  updateCartLine(input: $input) { itemCount lines { id quantity } } }"""
 REMOVE_LINE = "mutation($id: ID!) { removeCartLine(lineId: $id) { itemCount } }"
 CLEAR = "mutation { clearCart { itemCount lines { id } } }"
 

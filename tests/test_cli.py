@@ -15,6 +15,8 @@ import pytest
 
 from shop_privacy.storage.migrate import current_revisions
 
+CATALOGUE = "{ products(first: 20) { edges { node { sku kind unitPrice { gross { currency } } } } } }"
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -45,8 +47,7 @@ def test_p12_serve_demo_starts_on_a_fresh_sqlite_file_and_answers_a_catalogue_qu
         answer = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                answer = _post(f"http://127.0.0.1:{port}/graphql",
-                               "{ products(first: 20) { edges { node { sku kind unitPrice { gross { currency } } } } } }")
+                answer = _post(f"http://127.0.0.1:{port}/graphql", CATALOGUE)
                 break
             except OSError:
                 time.sleep(0.2)

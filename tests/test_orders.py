@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from shop_privacy.privacy.card_numbers import contains_card_number, luhn_valid
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services
-from shop_privacy.storage.tables import Customer, Order, OrderLine
+from shop_privacy.storage.tables import Order, OrderLine
 
 from .conftest import client_for
 from .helpers import (
@@ -333,3 +333,46 @@ async def test_p12_an_order_history_page_costs_the_same_queries_for_5_and_50_ord
         assert len(page["edges"]) == size and all(len(e["node"]["lines"]) == 5 for e in page["edges"])
         counts[size] = len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
     assert counts[5] == counts[50] <= 3, counts
+
+
+@pytest.mark.policy("P12")
+async def test_p12_concurrent_double_submits_give_one_order(
+    client: StorefrontClient, services: Services, catalogue: dict, unique_email: str
+) -> None:
+    import asyncio
+
+    customer_id = await _shopper(client, services, unique_email)
+    data = {"payment_method": "CARD_STRIPE", "idempotency_key": "concurrent-submit"}
+    first, second = await asyncio.gather(
+        services.orders.checkout(customer_id, data, "203.0.113.1"),
+        services.orders.checkout(customer_id, data, "203.0.113.1"),
+    )
+    assert first.id == second.id
+    assert len(await _orders(services)) == 1
+
+
+class _FailingProvider:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def start_payment(self, request: object) -> object:
+        raise self.error
+
+
+@pytest.mark.policy("P12")
+@pytest.mark.parametrize("failure", ["refused", "crashed"])
+async def test_p12_a_failure_half_way_through_checkout_leaves_no_trace(
+    client: StorefrontClient, services: Services, catalogue: dict, unique_email: str,
+    monkeypatch: pytest.MonkeyPatch, failure: str,
+) -> None:
+    from shop_privacy.payments.providers import PaymentFailed, PaymentMethod
+
+    await _shopper(client, services, unique_email)
+    error = PaymentFailed() if failure == "refused" else RuntimeError("provider adapter bug")
+    monkeypatch.setitem(services.orders._providers, PaymentMethod.CARD_STRIPE, _FailingProvider(error))
+    response = await client.gql(CHECKOUT, _checkout("CARD_STRIPE"))
+    assert response.codes == (["SERVICE_UNAVAILABLE"] if failure == "refused" else ["INTERNAL_SERVER_ERROR"])
+    assert await _orders(services) == []
+    async with services.db.reader() as session:
+        assert (await session.exec(select(func.count()).select_from(OrderLine))).scalar_one() == 0  # type: ignore[call-overload]
+    assert (await client.gql(CART)).ok()["cart"]["itemCount"] == 2  # the cart is untouched

@@ -52,7 +52,8 @@ class Authentication:
             logger.info("login failed customer_id=%s", customer.id if customer else "-")
             raise InvalidCredentials(INVALID_CREDENTIALS)
         assert customer is not None
-        new_hash = await deps.hasher.hash(command.password) if deps.hasher.needs_rehash(customer.password_hash) else None
+        outdated = deps.hasher.needs_rehash(customer.password_hash)
+        new_hash = await deps.hasher.hash(command.password) if outdated else None
         async with deps.db.transaction() as session:
             await deps.throttle.record_success(session, keys)
             fresh = await session.get(Customer, customer.id)

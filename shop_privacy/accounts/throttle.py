@@ -44,7 +44,8 @@ class Throttle:
         wanted = [key for key in (keys.account, keys.address) if key]
         rows = (await session.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(wanted)))).all()
         now = utc_now()
-        waits = [(row.locked_until - now).total_seconds() for row in rows if row.locked_until and row.locked_until > now]
+        waits = [(row.locked_until - now).total_seconds()
+                 for row in rows if row.locked_until and row.locked_until > now]
         if waits:
             raise RateLimited("Too many failed logins. Try again later.", retry_after_seconds=math.ceil(max(waits)))
 

@@ -168,10 +168,12 @@ class CartService:
         session.add(own)
         return True
 
-    async def lines_for_checkout(self, session: AsyncSession, customer_id: uuid.UUID) -> tuple[Cart | None, CartView | None]:
-        """The customer's cart, locked against a concurrent checkout, with its priced lines."""
-        cart = (await session.exec(select(Cart).where(Cart.customer_id == customer_id).with_for_update())).first()
-        return (cart, await self._view(session, cart)) if cart else (None, None)
+    async def lock_for_checkout(self, session: AsyncSession, customer_id: uuid.UUID) -> Cart | None:
+        """The customer's cart, locked until the transaction ends: concurrent checkouts take turns."""
+        return (await session.exec(select(Cart).where(Cart.customer_id == customer_id).with_for_update())).first()
+
+    async def priced(self, session: AsyncSession, cart: Cart) -> CartView:
+        return await self._view(session, cart)
 
     async def empty(self, session: AsyncSession, cart: Cart) -> None:
         await session.exec(delete(CartLine).where(col(CartLine.cart_id) == cart.id))

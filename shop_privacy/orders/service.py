@@ -25,7 +25,7 @@ from ..payments.providers import (
     PaymentRequest,
 )
 from ..storage.database import Database
-from ..storage.tables import Customer, Order, OrderLine
+from ..storage.tables import Cart, Customer, Order, OrderLine
 from ..storage.types import utc_now
 from ..validation import Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
 from .numbers import new_order_number
@@ -95,7 +95,9 @@ class OrderService:
         order = await session.get(Order, order_id)
         return order if order is not None and order.customer_id == customer_id else None
 
-    async def lines_by_order(self, session: AsyncSession, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[OrderLine]]:
+    async def lines_by_order(
+        self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderLine]]:
         wanted = list(set(order_ids))
         grouped: dict[uuid.UUID, list[OrderLine]] = defaultdict(list)
         if wanted:
@@ -124,10 +126,13 @@ class OrderService:
 
         try:
             async with self._db.transaction() as session:
+                # Lock first, then look for the key: a concurrent double submit waits here and then
+                # finds the order the first one placed.
+                cart = await self._carts.lock_for_checkout(session, customer_id)
                 existing = await self._by_key(session, customer_id, command.idempotency_key)
                 if existing is not None:
                     return existing
-                order = await self._place(session, customer_id, command, provider, client_ip)
+                order = await self._place(session, customer_id, cart, command, provider, client_ip)
         except IntegrityError:
             # A concurrent double submit with the same key won the race: answer with its order.
             async with self._db.transaction() as session:
@@ -143,13 +148,13 @@ class OrderService:
         return (await session.exec(query)).first()
 
     async def _place(
-        self, session: AsyncSession, customer_id: uuid.UUID, command: Checkout,
+        self, session: AsyncSession, customer_id: uuid.UUID, cart: Cart | None, command: Checkout,
         provider: PaymentProvider, client_ip: str | None,
     ) -> Order:
         customer = await session.get(Customer, customer_id)
         if customer is None:
             raise NotFound("No such customer.")
-        cart, view = await self._carts.lines_for_checkout(session, customer_id)
+        view = await self._carts.priced(session, cart) if cart is not None else None
         if cart is None or view is None or not view.lines:
             raise BadUserInput("Your cart is empty.", reason="empty_cart")
         inactive = [line.product.sku for line in view.lines if not line.product.active]

@@ -33,7 +33,7 @@ def json_error(status: int, message: str, code: str, request_id: str) -> Respons
                     headers={"Cache-Control": "no-store", "X-Request-ID": request_id})
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: ShopSchema, services: Services, *, graphiql: bool) -> None:
         super().__init__(
             schema,

@@ -83,6 +83,7 @@ class RejectCardNumbers(SchemaExtension):
             if collector.offending:
                 context.result = ExecutionResult(data=None, errors=[GraphQLError(
                     "Card numbers are never accepted: pay by card on the payment provider's page.",
-                    extensions={"code": "BAD_USER_INPUT", "reason": "card_number", "fields": sorted(set(collector.offending))},
+                    extensions={"code": "BAD_USER_INPUT", "reason": "card_number",
+                                "fields": sorted(set(collector.offending))},
                 )])
         yield

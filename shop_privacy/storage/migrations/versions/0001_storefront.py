@@ -1,7 +1,7 @@
 """Storefront: customers, registrations, sessions, reset tokens, login throttle, catalogue, carts, orders.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 19:41:58.976708
 """
 

@@ -49,15 +49,19 @@ class OutboxFolder:
 
 
 class Smtp:
-    """smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465."""
+    """smtp://user:password@host:587 (STARTTLS, required), smtps://user:password@host:465 (TLS),
+    or smtp+plain://localhost:25 for a relay on the same host (no TLS: never across a network)."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        if parts.scheme not in {"smtp", "smtps", "smtp+plain"} or not parts.hostname:
             raise ValueError("SMTP URL must look like smtp://user:password@host:587")
+        if parts.scheme == "smtp+plain" and parts.hostname not in {"localhost", "127.0.0.1", "::1"}:
+            raise ValueError("smtp+plain:// is only for a relay on localhost")
         self._implicit_tls = parts.scheme == "smtps"
+        self._starttls = parts.scheme == "smtp"
         self._host = parts.hostname
-        self._port = parts.port or (465 if self._implicit_tls else 587)
+        self._port = parts.port or (465 if self._implicit_tls else 25 if parts.scheme == "smtp+plain" else 587)
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
 
@@ -68,7 +72,7 @@ class Smtp:
         else:
             client = smtplib.SMTP(self._host, self._port, timeout=30)
         with client:
-            if not self._implicit_tls:
+            if self._starttls:
                 client.starttls(context=context)
             if self._user:
                 client.login(self._user, self._password or "")

@@ -9,18 +9,23 @@ from datetime import timedelta
 from .accounts.authentication import Authentication
 from .accounts.credentials import Credentials
 from .accounts.deps import AccountDeps
+from .accounts.directory import CustomerDirectory
 from .accounts.passwords import PasswordHasher
 from .accounts.profile import Profiles
 from .accounts.registration import Registration
-from .accounts.sessions import SessionStore
 from .accounts.throttle import Throttle
+from .audit.access_log import AccessLog
 from .carts.service import CartService
 from .catalogue.service import CatalogueService
+from .consents.service import ConsentService
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
+from .sessions import SessionStore
 from .settings import Settings
+from .staff.accounts import StaffAccounts
 from .storage.database import Database
+from .storage.tables import AuthSession, StaffSession
 from .tokens import Signer
 
 
@@ -38,6 +43,10 @@ class Services:
     registration: Registration
     credentials: Credentials
     profiles: Profiles
+    consents: ConsentService
+    directory: CustomerDirectory
+    staff: StaffAccounts
+    access_log: AccessLog
 
 
 def build_services(
@@ -55,14 +64,16 @@ def build_services(
     if payment_providers is None:
         payment_providers = sandbox_providers() if settings.sandbox_payments_enabled else {}
     hasher = PasswordHasher(settings)
+    throttle = Throttle(settings, signer)
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
         db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer,
         sessions=SessionStore(
+            AuthSession, "customer_id",
             idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
             absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_seconds),
         ),
-        throttle=Throttle(settings, signer),
+        throttle=throttle,
         carts=carts,
     )
     authentication = Authentication(deps)
@@ -79,4 +90,12 @@ def build_services(
         registration=Registration(deps, authentication),
         credentials=Credentials(deps),
         profiles=Profiles(deps),
+        consents=ConsentService(db, settings.policy_version),
+        directory=CustomerDirectory(settings.max_page_size),
+        staff=StaffAccounts(db, hasher, SessionStore(
+            StaffSession, "staff_user_id",
+            idle_timeout=timedelta(seconds=settings.staff_session_idle_timeout_seconds),
+            absolute_timeout=timedelta(seconds=settings.staff_session_absolute_timeout_seconds),
+        ), throttle),
+        access_log=AccessLog(db, settings.secret, settings.max_page_size),
     )

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     controller_name: str = "Example IT-tjänster AB"
     dpo_email: str = "dpo@example.se"
     supervisory_authority: str = "Integritetsskyddsmyndigheten (IMY), https://www.imy.se"
+    # The version of the privacy policy a consent was given under; recorded with each consent.
+    policy_version: str = "2026-11"
 
     # Mail: SMTP when configured, otherwise files in a development outbox folder.
     smtp_url: str | None = None  # smtp://user:password@host:587 (STARTTLS) or smtps://…:465
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
 
     session_idle_timeout_seconds: int = Field(24 * 3600, ge=60)
     session_absolute_timeout_seconds: int = Field(30 * 24 * 3600, ge=300)
+    # Staff sessions are shorter: they open everyone's data.
+    staff_session_idle_timeout_seconds: int = Field(30 * 60, ge=60)
+    staff_session_absolute_timeout_seconds: int = Field(10 * 3600, ge=300)
     password_reset_max_age_seconds: int = Field(3600, ge=60)
     email_change_max_age_seconds: int = Field(24 * 3600, ge=60)
     registration_max_age_seconds: int = Field(24 * 3600, ge=60)

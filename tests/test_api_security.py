@@ -136,7 +136,7 @@ async def test_unexpected_errors_are_masked_and_logged_without_personal_data(
         ("mutation { requestPasswordReset(email: \"not-an-email\") { accepted } }", {}),
         ("mutation { resetPassword(input: {token: \"x\", newPassword: \"y\"}) }", {}),
         ("mutation { verifyEmail(token: \"" + "x" * 600 + "\") { cartMerged } }", {}),
-        ("mutation { confirmEmailChange(token: \"x.y.z\") { id } }", {}),
+        ("mutation { confirmEmailChange(token: \"x.y.z\") }", {}),
         ("{ nope }", {}),
         ("{", {}),
     ],

@@ -26,6 +26,7 @@ INVALID_CREDENTIALS = "Wrong e-mail address or password, or the address is not c
 class LoggedIn:
     token: str  # for the cookie or the bearer header; never stored
     customer_id: uuid.UUID
+    session_id: uuid.UUID
     cart_merged: bool
 
 
@@ -68,11 +69,11 @@ class Authentication:
     async def start_session(self, session: AsyncSession, customer: Customer, *, client_ip: str | None,
                             cart_token: str | None) -> LoggedIn:
         """Inside a transaction: a new session, the anonymous cart merged, the login noted."""
-        token = await self._deps.sessions.create(session, customer.id, client_ip)
+        token, session_id = await self._deps.sessions.create(session, customer.id, client_ip)
         merged = await self._deps.carts.adopt_at_login(session, cart_token, customer.id)
         customer.last_login_at = utc_now()
         session.add(customer)
-        return LoggedIn(token, customer.id, merged)
+        return LoggedIn(token, customer.id, session_id, merged)
 
     async def viewer(self, token: str | None) -> Viewer | None:
         """The customer behind a session token, or None for a missing, expired or revoked one."""

@@ -19,6 +19,11 @@ from ..validation import (
     StreetAddress,
 )
 
+# What each operation's personal inputs may serve (minimisation on input, P02).
+ACCOUNT_PURPOSES = frozenset({"account"})
+# The profile also keeps the company's details used to fill in an invoice payment.
+PROFILE_PURPOSES = frozenset({"account", "order_fulfilment", "payment", "invoicing", "customer_service"})
+
 # Long enough for any acceptable password; the password rules say what is acceptable.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 Language = Literal["sv", "en"]

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from ..carts.service import CartService
 from ..mail.mailer import Mailer
+from ..sessions import SessionStore
 from ..settings import Settings
 from ..storage.database import Database
+from ..storage.tables import AuthSession
 from ..tokens import Signer
 from .passwords import PasswordHasher
-from .sessions import SessionStore
 from .throttle import Throttle
 
 
@@ -21,7 +22,7 @@ class AccountDeps:
     hasher: PasswordHasher
     signer: Signer
     mailer: Mailer
-    sessions: SessionStore
+    sessions: SessionStore[AuthSession]
     throttle: Throttle
     carts: CartService
 

@@ -34,9 +34,10 @@ class Throttle:
         self._lockout = timedelta(seconds=settings.login_lockout_seconds)
         self._limits = {"acct": settings.login_failures_per_account, "addr": settings.login_failures_per_address}
 
-    def keys(self, email: str, client_ip: str | None) -> ThrottleKeys:
-        account = "acct:" + self._signer.keyed_hash("throttle-account", email.strip().lower())
-        address = "addr:" + self._signer.keyed_hash("throttle-address", client_ip) if client_ip else None
+    def keys(self, email: str, client_ip: str | None, *, scope: str = "customer") -> ThrottleKeys:
+        """Customers and staff count apart: a customer's failures never lock a colleague out."""
+        account = "acct:" + self._signer.keyed_hash(f"throttle-{scope}-account", email.strip().lower())
+        address = "addr:" + self._signer.keyed_hash(f"throttle-{scope}-address", client_ip) if client_ip else None
         return ThrottleKeys(account, address)
 
     async def check(self, session: AsyncSession, keys: ThrottleKeys) -> None:

@@ -17,6 +17,7 @@ from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, new_token, token_hash
 from ..validation import Command, DomainName, parse
 
+CART_PURPOSES = frozenset({"order_fulfilment"})
 MAX_QUANTITY = 999
 MAX_LINES = 100
 _TOKEN_PURPOSE = "cart"
@@ -42,6 +43,7 @@ class CartLineView:
 @dataclass(frozen=True)
 class CartView:
     id: uuid.UUID
+    customer_id: uuid.UUID | None  # None while the cart is anonymous
     lines: list[CartLineView]
     amounts: Amounts
     currency: str
@@ -230,7 +232,7 @@ class CartService:
         ]
         total = sum((line.amounts for line in lines), ZERO)
         currency = lines[0].product.currency if lines else "SEK"
-        return CartView(cart.id, lines, total, currency)
+        return CartView(cart.id, cart.customer_id, lines, total, currency)
 
 
 def _check_quantity(quantity: int) -> None:

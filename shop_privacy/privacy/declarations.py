@@ -22,7 +22,8 @@ class Mask(enum.StrEnum):
     NONE = "none"  # not shown at all
     EMAIL = "email"  # a***@e***.se
     PHONE = "phone"  # middle digits hidden
-    ADDRESS_CITY = "address_city"  # only the city
+    ADDRESS_CITY = "address_city"  # hidden: the address is reduced to its city (street, postal code)
+    KEEP = "keep"  # shown as it is where the address is reduced to its city (city, country)
 
 
 @dataclass(frozen=True)

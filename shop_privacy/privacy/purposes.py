@@ -53,6 +53,9 @@ PURPOSES: Mapping[str, Purpose] = dict(
                  "Leverera beställda tjänster, även registrering av domännamn"),
         _purpose("payment", LegalBasis.CONTRACT, {_R.ACCOUNTING, _R.DPO},
                  "Taking payment for an order", "Ta betalt för en beställning"),
+        _purpose("invoicing", LegalBasis.CONTRACT, {_R.ACCOUNTING, _R.DPO},
+                 "Invoicing a company that pays by invoice (through Fortnox)",
+                 "Fakturering av företag som betalar mot faktura (via Fortnox)"),
         _purpose("fraud_prevention", LegalBasis.LEGITIMATE_INTEREST, {_R.SUPPORT, _R.DPO},
                  "Preventing fraud and protecting accounts", "Förhindra bedrägerier och skydda konton"),
         _purpose("bookkeeping", LegalBasis.LEGAL_OBLIGATION, {_R.ACCOUNTING, _R.DPO},
@@ -73,5 +76,10 @@ PURPOSES: Mapping[str, Purpose] = dict(
         _purpose("legal_obligation", LegalBasis.LEGAL_OBLIGATION, {_R.DPO},
                  "Disclosure required by law or a court order",
                  "Utlämnande som krävs enligt lag eller domstolsbeslut"),
+        _purpose("accountability", LegalBasis.LEGAL_OBLIGATION, {_R.DPO},
+                 "Showing who accessed personal data and why (GDPR Art. 5(2))",
+                 "Visa vem som har tagit del av personuppgifter och varför (GDPR art. 5.2)"),
+        _purpose("staff_administration", LegalBasis.CONTRACT, {_R.DPO},
+                 "Running the staff's own accounts", "Hantera personalens egna konton"),
     ]
 )

@@ -35,6 +35,9 @@ CATEGORIES: Mapping[str, str] = {
     "user.account": "Account data",
     "user.account.preferences": "Preferences such as language",
     "user.account.status": "Account status and dates",
+    "user.consent": "Consents given and withdrawn",
+    "user.privacy": "Records the shop keeps to show it handles the person's data lawfully",
+    "user.privacy.access_log": "Who on the staff read the person's data, when and why",
     "user.unique_id": "Identifiers that single out a person",
     "user.unique_id.pseudonymous": "Keyed hashes of an identifier (e-mail or IP address)",
 }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ..accounts.authentication import LoggedIn
+from ..accounts.commands import ACCOUNT_PURPOSES, PROFILE_PURPOSES
+from ..accounts.sessions import Viewer
 from ..errors import NotFound
 from ..schema.accounts.types import (
     Accepted,
@@ -19,9 +23,13 @@ from ..schema.accounts.types import (
     UpdateProfilePayload,
 )
 from ..schema.core.context import Context
+from ..schema.core.minimisation import reject_unneeded
+from ..schema.core.personal import personal_directive
+from ..storage.tables import Customer as CustomerRow
 from .inputs import input_data
 
 Info = strawberry.Info[Context, None]
+PersonalEmail = Annotated[str, strawberry.argument(directives=[personal_directive(CustomerRow.email)])]
 
 REGISTER_ACCEPTED = (
     "Thank you. If the address can be used, a mail with a confirmation link is on its way to it."
@@ -36,11 +44,11 @@ async def me(info: Info) -> Customer | None:
         return None
     async with context.read() as session:
         row = await context.services.profiles.get(session, viewer.customer_id)
-    return Customer.from_row(row) if row else None
+    return Customer.from_row(row, await context.guard()) if row else None
 
 
 async def _logged_in(context: Context, result: LoggedIn, delivery: TokenDelivery) -> LoginPayload:
-    context.forget_viewer()
+    context.act_as(Viewer(result.customer_id, result.session_id))
     context.clear_cart_cookie()  # the cart now belongs to the account
     if delivery is TokenDelivery.COOKIE:
         context.set_session_cookie(result.token)
@@ -49,18 +57,20 @@ async def _logged_in(context: Context, result: LoggedIn, delivery: TokenDelivery
     if row is None:
         raise NotFound("No such customer.")
     return LoginPayload(
-        customer=Customer.from_row(row),
+        customer=Customer.from_row(row, await context.guard()),
         cart_merged=result.cart_merged,
         session_token=result.token if delivery is TokenDelivery.BEARER else None,
     )
 
 
-async def register(info: Info, input: RegisterInput) -> Accepted:  # noqa: A002 - GraphQL's name
+async def register(info: Info, input: RegisterInput) -> Accepted | None:  # noqa: A002 - GraphQL's name
+    reject_unneeded(input, ACCOUNT_PURPOSES)
     await info.context.services.registration.register(input_data(input))
     return Accepted(accepted=True, message=REGISTER_ACCEPTED)
 
 
-async def verify_email(info: Info, token: str, token_delivery: TokenDelivery = TokenDelivery.COOKIE) -> LoginPayload:
+async def verify_email(info: Info, token: str,
+                       token_delivery: TokenDelivery = TokenDelivery.COOKIE) -> LoginPayload | None:
     context = info.context
     result = await context.services.registration.verify_email(
         token, client_ip=context.client_ip, cart_token=context.cart_token
@@ -68,7 +78,7 @@ async def verify_email(info: Info, token: str, token_delivery: TokenDelivery = T
     return await _logged_in(context, result, token_delivery)
 
 
-async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
+async def login(info: Info, input: LoginInput) -> LoginPayload | None:  # noqa: A002
     context = info.context
     data = input_data(input)
     delivery = TokenDelivery(data.pop("token_delivery"))
@@ -78,7 +88,7 @@ async def login(info: Info, input: LoginInput) -> LoginPayload:  # noqa: A002
     return await _logged_in(context, result, delivery)
 
 
-async def logout(info: Info) -> bool:
+async def logout(info: Info) -> bool | None:
     """Ends this session. False when there was none."""
     context = info.context
     viewer = await context.viewer()
@@ -86,43 +96,46 @@ async def logout(info: Info) -> bool:
     if viewer is None:
         return False
     await context.services.authentication.logout(viewer)
-    context.forget_viewer()
+    context.act_as(None)
     return True
 
 
-async def logout_everywhere(info: Info) -> bool:
+async def logout_everywhere(info: Info) -> bool | None:
     context = info.context
     viewer = await context.require_viewer()
     await context.services.authentication.logout_everywhere(viewer)
     context.clear_session_cookie()
-    context.forget_viewer()
+    context.act_as(None)
     return True
 
 
-async def change_password(info: Info, input: ChangePasswordInput) -> bool:  # noqa: A002
+async def change_password(info: Info, input: ChangePasswordInput) -> bool | None:  # noqa: A002
     context = info.context
     viewer = await context.require_viewer()
     await context.services.credentials.change_password(viewer, input_data(input), client_ip=context.client_ip)
     return True
 
 
-async def request_password_reset(info: Info, email: str) -> Accepted:
+async def request_password_reset(info: Info, email: PersonalEmail) -> Accepted | None:
     await info.context.services.credentials.request_reset({"email": email})
     return Accepted(accepted=True, message=RESET_ACCEPTED)
 
 
-async def reset_password(info: Info, input: ResetPasswordInput) -> bool:  # noqa: A002
+async def reset_password(info: Info, input: ResetPasswordInput) -> bool | None:  # noqa: A002
     await info.context.services.credentials.reset_password(input_data(input))
     return True
 
 
-async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload:  # noqa: A002
+async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfilePayload | None:  # noqa: A002
     context = info.context
     viewer = await context.require_viewer()
+    reject_unneeded(input, PROFILE_PURPOSES)
     result = await context.services.profiles.update(viewer, input_data(input))
-    return UpdateProfilePayload(customer=Customer.from_row(result.customer),
+    return UpdateProfilePayload(customer=Customer.from_row(result.customer, await context.guard()),
                                 email_change_pending=result.email_change_pending)
 
 
-async def confirm_email_change(info: Info, token: str) -> Customer:
-    return Customer.from_row(await info.context.services.profiles.confirm_email_change(token))
+async def confirm_email_change(info: Info, token: str) -> bool | None:
+    """The link authenticates the change; the answer says only that it was made."""
+    await info.context.services.profiles.confirm_email_change(token)
+    return True

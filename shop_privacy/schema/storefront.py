@@ -35,7 +35,7 @@ class Mutation:
     request_password_reset: Accepted | None = strawberry.mutation(resolver=accounts.request_password_reset)
     reset_password: bool | None = strawberry.mutation(resolver=accounts.reset_password)
     update_profile: UpdateProfilePayload | None = strawberry.mutation(resolver=accounts.update_profile)
-    confirm_email_change: Customer | None = strawberry.mutation(resolver=accounts.confirm_email_change)
+    confirm_email_change: bool | None = strawberry.mutation(resolver=accounts.confirm_email_change)
     add_to_cart: Cart | None = strawberry.mutation(resolver=carts.add_to_cart)
     update_cart_line: Cart | None = strawberry.mutation(resolver=carts.update_cart_line)
     remove_cart_line: Cart | None = strawberry.mutation(resolver=carts.remove_cart_line)
@@ -43,5 +43,5 @@ class Mutation:
     checkout: Order | None = strawberry.mutation(resolver=orders.checkout)
 
 
-def storefront_schema(settings: Settings) -> ShopSchema:
-    return build_schema(Query, Mutation, settings)
+def storefront_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:
+    return build_schema(Query, Mutation, settings, enforce_privacy=enforce_privacy)

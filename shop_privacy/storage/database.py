@@ -15,12 +15,18 @@ from .urls import DatabaseURL
 _SQLITE_BEGIN = "shop_privacy_sqlite_begin"
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """Foreign keys on, WAL, and BEGIN IMMEDIATE for writes so two writers queue instead of deadlocking."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        # Unicode-aware lower() (SQLite's own folds only ASCII), for case-insensitive name searches.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

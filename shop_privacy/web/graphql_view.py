@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from ..schema.core.context import Context
+from ..schema.core.context import BaseContext, StorefrontContext
 from ..schema.core.cookies import CookiePolicy
 from ..schema.core.schema import ShopSchema
 from ..services import Services
@@ -33,8 +33,9 @@ def json_error(status: int, message: str, code: str, request_id: str) -> Respons
                     headers={"Cache-Control": "no-store", "X-Request-ID": request_id})
 
 
-class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: ShopSchema, services: Services, *, graphiql: bool) -> None:
+class GraphQLView(GraphQL[BaseContext, None]):
+    def __init__(self, schema: ShopSchema, services: Services, *, graphiql: bool,
+                 context_class: type[BaseContext] = StorefrontContext, enforce_privacy: bool = True) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -43,14 +44,17 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self._services = services
         self._cookies = CookiePolicy.from_settings(services.settings)
+        self._context_class = context_class
+        self._enforce_privacy = enforce_privacy
 
-    async def get_context(self, request: Any, response: Any) -> Context:
+    async def get_context(self, request: Any, response: Any) -> BaseContext:
         request_id = request_id_for(request)
         # Every answer may carry personal data: no cache may keep it.
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Request-ID"] = request_id
-        context = Context(request=request, response=response, services=self._services,
-                          cookies=self._cookies, request_id=request_id)
+        context = self._context_class(request=request, response=response, services=self._services,
+                                      cookies=self._cookies, request_id=request_id,
+                                      enforce_privacy=self._enforce_privacy)
         request.scope.setdefault("state", {})[_CONTEXT_KEY] = context
         return context
 
@@ -65,7 +69,7 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             response = json_error(error.status_code, _http_message(error), "BAD_REQUEST", request_id_for(request))
         finally:
-            context: Context | None = scope.get("state", {}).pop(_CONTEXT_KEY, None)
+            context: BaseContext | None = scope.get("state", {}).pop(_CONTEXT_KEY, None)
             if context is not None:
                 await context.close()
         await response(scope, receive, send)

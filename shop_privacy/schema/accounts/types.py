@@ -1,22 +1,26 @@
-"""GraphQL types of accounts."""
+"""GraphQL types of accounts. Personal fields are declared from their columns (`personal(...)`)."""
 
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
 import strawberry
 
 from ...storage.tables import Customer as CustomerRow
+from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
+from ..core.personal import personal, personal_input
 
 
 @strawberry.type
-class Address:
-    street: str | None
-    postal_code: str | None
-    city: str | None
-    country: str | None
+class CustomerAddress:
+    street: str | None = personal(CustomerRow.address_street)
+    postal_code: str | None = personal(CustomerRow.address_postal_code)
+    city: str | None = personal(CustomerRow.address_city)
+    country: str | None = personal(CustomerRow.address_country)
+    privacy: strawberry.Private[RowPrivacy | None] = None
 
 
 @strawberry.enum
@@ -25,34 +29,43 @@ class Language(enum.Enum):
     EN = "en"
 
 
-@strawberry.type(description="The logged-in customer's own profile.")
+@strawberry.type(description="A customer's profile.")
 class Customer:
     id: strawberry.ID
-    email: str
-    first_name: str
-    last_name: str
-    phone: str | None
-    company_name: str | None
-    organisation_number: str | None
-    address: Address
-    preferred_language: Language
-    created_at: datetime
+    email: str | None = personal(CustomerRow.email)
+    first_name: str | None = personal(CustomerRow.first_name)
+    last_name: str | None = personal(CustomerRow.last_name)
+    phone: str | None = personal(CustomerRow.phone)
+    company_name: str | None = personal(CustomerRow.company_name)
+    organisation_number: str | None = personal(CustomerRow.company_org_number)
+    address: CustomerAddress
+    preferred_language: Language | None = personal(CustomerRow.preferred_language)
+    created_at: datetime | None = personal(CustomerRow.created_at)
+    privacy: strawberry.Private[RowPrivacy | None] = None
+    row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_row(cls, row: CustomerRow) -> Customer:
-        return cls(
-            id=encode_id("Customer", row.id),
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            phone=row.phone,
-            company_name=row.company_name,
-            organisation_number=row.company_org_number,
-            address=Address(street=row.address_street, postal_code=row.address_postal_code,
-                            city=row.address_city, country=row.address_country),
-            preferred_language=Language(row.preferred_language),
-            created_at=row.created_at,
-        )
+    def values(cls, row: CustomerRow, guard: PrivacyGuard) -> dict[str, object]:
+        return guard.shape(cls, row.id, {
+            "id": encode_id("Customer", row.id),
+            "row_id": row.id,
+            "email": row.email,
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "phone": row.phone,
+            "company_name": row.company_name,
+            "organisation_number": row.company_org_number,
+            "address": CustomerAddress(**guard.shape(CustomerAddress, row.id, {
+                "street": row.address_street, "postal_code": row.address_postal_code,
+                "city": row.address_city, "country": row.address_country,
+            })),
+            "preferred_language": Language(row.preferred_language),
+            "created_at": row.created_at,
+        })
+
+    @classmethod
+    def from_row(cls, row: CustomerRow, guard: PrivacyGuard) -> Customer:
+        return cls(**cls.values(row, guard))  # type: ignore[arg-type]
 
 
 @strawberry.enum(description="How a login hands over the session token.")
@@ -84,48 +97,50 @@ class UpdateProfilePayload:
 
 @strawberry.input
 class RegisterInput:
-    email: str
-    password: str
-    first_name: str
-    last_name: str
-    preferred_language: Language = Language.SV
+    email: str = personal_input(CustomerRow.email)
+    password: str = personal_input(CustomerRow.password_hash, description="Stored only as an argon2id hash.")
+    first_name: str = personal_input(CustomerRow.first_name)
+    last_name: str = personal_input(CustomerRow.last_name)
+    preferred_language: Language = personal_input(CustomerRow.preferred_language, default=Language.SV)
 
 
 @strawberry.input
 class LoginInput:
-    email: str
-    password: str
+    email: str = personal_input(CustomerRow.email)
+    password: str = personal_input(CustomerRow.password_hash)
     token_delivery: TokenDelivery = TokenDelivery.COOKIE
 
 
 @strawberry.input
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = personal_input(CustomerRow.password_hash)
+    new_password: str = personal_input(CustomerRow.password_hash)
 
 
 @strawberry.input
 class ResetPasswordInput:
     token: str
-    new_password: str
+    new_password: str = personal_input(CustomerRow.password_hash)
 
 
 @strawberry.input
 class AddressInput:
-    street: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
+    street: str | None = personal_input(CustomerRow.address_street)
+    postal_code: str | None = personal_input(CustomerRow.address_postal_code)
+    city: str | None = personal_input(CustomerRow.address_city)
+    country: str | None = personal_input(CustomerRow.address_country)
 
 
 @strawberry.input(description="Only the fields given change; null clears an optional field.")
 class UpdateProfileInput:
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    company_name: str | None = strawberry.UNSET
-    organisation_number: str | None = strawberry.UNSET
+    first_name: str | None = personal_input(CustomerRow.first_name)
+    last_name: str | None = personal_input(CustomerRow.last_name)
+    phone: str | None = personal_input(CustomerRow.phone)
+    company_name: str | None = personal_input(CustomerRow.company_name)
+    organisation_number: str | None = personal_input(
+        CustomerRow.company_org_number, description="Kept to fill in invoice payments."
+    )
     address: AddressInput | None = strawberry.UNSET
-    preferred_language: Language | None = strawberry.UNSET
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Needs currentPassword.")
-    current_password: str | None = strawberry.UNSET
+    preferred_language: Language | None = personal_input(CustomerRow.preferred_language)
+    email: str | None = personal_input(CustomerRow.email, description="Needs currentPassword.")
+    current_password: str | None = personal_input(CustomerRow.password_hash)

@@ -1,4 +1,8 @@
-"""The per-request GraphQL context: who is asking, the shared read session, dataloaders, cookies."""
+"""Per-request GraphQL contexts: the shared read session, dataloaders, cookies and the privacy guard.
+
+`StorefrontContext` serves customers (and anonymous shoppers); `AdminContext` serves staff, whose
+requests carry a purpose and whose reads of personal data are recorded.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +18,23 @@ from starlette.responses import Response
 
 from ...accounts.sessions import Viewer
 from ...errors import Unauthenticated
+from ...privacy.access import Requester
 from ...services import Services
+from ...staff.accounts import StaffViewer
 from .cookies import CookiePolicy
+from .guard import AccessRecorder, OpenGuard, PrivacyGuard
 
 _UNRESOLVED: Any = object()
 
 
 @dataclass
-class Context:
+class BaseContext:
     request: Request
     response: Response
     services: Services
     cookies: CookiePolicy
     request_id: str
-    _viewer: Viewer | None = field(default=_UNRESOLVED)
+    enforce_privacy: bool = True
     _reader: AsyncSession | None = None
     _reader_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: dict[str, Any] = field(default_factory=dict)
@@ -35,29 +42,6 @@ class Context:
     @property
     def client_ip(self) -> str | None:
         return self.request.client.host if self.request.client else None
-
-    @property
-    def session_token(self) -> str | None:
-        return self.cookies.session_token(self.request)
-
-    @property
-    def cart_token(self) -> str | None:
-        return self.cookies.cart_token(self.request)
-
-    async def viewer(self) -> Viewer | None:
-        if self._viewer is _UNRESOLVED:
-            self._viewer = await self.services.authentication.viewer(self.session_token)
-        return self._viewer
-
-    async def require_viewer(self) -> Viewer:
-        viewer = await self.viewer()
-        if viewer is None:
-            raise Unauthenticated()
-        return viewer
-
-    def forget_viewer(self) -> None:
-        """After login or logout in this request, the next look-up reads the new state."""
-        self._viewer = _UNRESOLVED
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -78,7 +62,49 @@ class Context:
             await self._reader.close()
             self._reader = None
 
-    # Cookies
+    async def guard(self) -> PrivacyGuard:
+        raise NotImplementedError
+
+    def access_recorder(self) -> AccessRecorder | None:
+        return None
+
+
+@dataclass
+class StorefrontContext(BaseContext):
+    _viewer: Viewer | None = field(default=_UNRESOLVED)
+    _guard: PrivacyGuard | None = None
+
+    @property
+    def session_token(self) -> str | None:
+        return self.cookies.session_token(self.request)
+
+    @property
+    def cart_token(self) -> str | None:
+        return self.cookies.cart_token(self.request)
+
+    async def viewer(self) -> Viewer | None:
+        if self._viewer is _UNRESOLVED:
+            self._viewer = await self.services.authentication.viewer(self.session_token)
+        return self._viewer
+
+    async def require_viewer(self) -> Viewer:
+        viewer = await self.viewer()
+        if viewer is None:
+            raise Unauthenticated()
+        return viewer
+
+    def act_as(self, viewer: Viewer | None) -> None:
+        """After a login or logout in this request, the rest of it runs as the new viewer."""
+        self._viewer = viewer
+        self._guard = None
+
+    async def guard(self) -> PrivacyGuard:
+        """A customer reads their own data and nobody else's; an anonymous caller reads none."""
+        if self._guard is None:
+            viewer = await self.viewer()
+            self._guard = PrivacyGuard(Requester(customer_id=viewer.customer_id if viewer else None)) \
+                if self.enforce_privacy else OpenGuard()
+        return self._guard
 
     def set_session_cookie(self, token: str) -> None:
         self.cookies.set(self.response, self.cookies.session_name, token, self.cookies.session_max_age)
@@ -91,3 +117,51 @@ class Context:
 
     def clear_cart_cookie(self) -> None:
         self.cookies.clear(self.response, self.cookies.cart_name)
+
+
+# The storefront's resolvers and types were written against this name.
+Context = StorefrontContext
+
+
+@dataclass
+class AdminContext(BaseContext):
+    purpose: str | None = None  # from the operation's @purpose directive
+    _staff: StaffViewer | None = field(default=_UNRESOLVED)
+    _guard: PrivacyGuard | None = None
+    _recorder: AccessRecorder | None = None
+
+    @property
+    def session_token(self) -> str | None:
+        return self.cookies.staff_session_token(self.request)
+
+    async def staff(self) -> StaffViewer | None:
+        if self._staff is _UNRESOLVED:
+            self._staff = await self.services.staff.viewer(self.session_token)
+        return self._staff
+
+    async def require_staff(self) -> StaffViewer:
+        staff = await self.staff()
+        if staff is None:
+            raise Unauthenticated("Staff need to log in first.")
+        return staff
+
+    def act_as(self, staff: StaffViewer | None) -> None:
+        self._staff = staff
+        self._guard = None
+
+    async def guard(self) -> PrivacyGuard:
+        """Staff read what their role may use under the request's purpose; each read is recorded."""
+        if self._guard is None:
+            staff = await self.require_staff()
+            self._recorder = AccessRecorder(staff.staff_id, self.purpose or "", self.request_id)
+            self._guard = PrivacyGuard(Requester(staff_role=staff.role, purpose=self.purpose), self._recorder)
+        return self._guard
+
+    def access_recorder(self) -> AccessRecorder | None:
+        return self._recorder
+
+    def set_session_cookie(self, token: str) -> None:
+        self.cookies.set(self.response, self.cookies.staff_name, token, self.cookies.staff_max_age)
+
+    def clear_session_cookie(self) -> None:
+        self.cookies.clear(self.response, self.cookies.staff_name)

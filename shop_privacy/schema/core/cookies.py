@@ -14,9 +14,11 @@ from ...settings import Settings
 class CookiePolicy:
     session_name: str
     cart_name: str
+    staff_name: str
     secure: bool
     session_max_age: int
     cart_max_age: int
+    staff_max_age: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CookiePolicy:
@@ -24,9 +26,11 @@ class CookiePolicy:
         return cls(
             session_name=f"{prefix}sp_session",
             cart_name=f"{prefix}sp_cart",
+            staff_name=f"{prefix}sp_staff",
             secure=settings.production,
             session_max_age=settings.session_absolute_timeout_seconds,
             cart_max_age=settings.cart_cookie_max_age_seconds,
+            staff_max_age=settings.staff_session_absolute_timeout_seconds,
         )
 
     def set(self, response: Response, name: str, value: str, max_age: int) -> None:
@@ -39,11 +43,15 @@ class CookiePolicy:
 
     def session_token(self, request: Request) -> str | None:
         """A bearer token (server-side storefronts) wins over the cookie (browsers)."""
-        authorization = request.headers.get("authorization", "")
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return credentials.strip()
-        return request.cookies.get(self.session_name)
+        return _bearer(request) or request.cookies.get(self.session_name)
+
+    def staff_session_token(self, request: Request) -> str | None:
+        return _bearer(request) or request.cookies.get(self.staff_name)
 
     def cart_token(self, request: Request) -> str | None:
         return request.headers.get("x-cart-token") or request.cookies.get(self.cart_name)
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None

@@ -21,6 +21,8 @@ from strawberry.types import ExecutionContext
 from ...settings import Settings
 from .errors import ErrorCodes, log_unexpected
 from .input_guard import RejectCardNumbers
+from .personal import check_schema
+from .privacy_extension import PrivacyExtension
 
 
 class ShopSchema(strawberry.Schema):
@@ -31,8 +33,9 @@ class ShopSchema(strawberry.Schema):
         log_unexpected(errors, getattr(context, "request_id", None))
 
 
-def security_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Fresh instances per request (extensions keep per-request state)."""
+def security_extensions(settings: Settings, *, enforce_privacy: bool = True) -> list[Callable[[], SchemaExtension]]:
+    """Fresh instances per request (extensions keep per-request state). ErrorCodes comes first, so
+    it formats errors after the others have done with them."""
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -40,19 +43,24 @@ def security_extensions(settings: Settings) -> list[Callable[[], SchemaExtension
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         RejectCardNumbers,
     ]
+    if enforce_privacy:
+        extensions.append(PrivacyExtension)
     if settings.production:
         extensions.append(DisableIntrospection)
     return extensions
 
 
-def build_schema(query: type, mutation: type, settings: Settings, **kwargs: Any) -> ShopSchema:
-    return ShopSchema(
+def build_schema(query: type, mutation: type, settings: Settings, *, enforce_privacy: bool = True,
+                 **kwargs: Any) -> ShopSchema:
+    schema = ShopSchema(
         query=query,
         mutation=mutation,
-        extensions=security_extensions(settings),
+        extensions=security_extensions(settings, enforce_privacy=enforce_privacy),
         config=StrawberryConfig(
             disable_field_suggestions=settings.production,
             relay_max_results=settings.max_page_size,
         ),
         **kwargs,
     )
+    check_schema(schema)
+    return schema

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from ...storage.tables import OrderLine
-from ..core.context import Context
+from ..core.context import BaseContext
 
 
-def _order_lines(context: Context) -> DataLoader[uuid.UUID, list[OrderLine]]:
+def _order_lines(context: BaseContext) -> DataLoader[uuid.UUID, list[OrderLine]]:
     async def load(order_ids: Sequence[uuid.UUID]) -> list[list[OrderLine]]:
         async with context.read() as session:
             grouped = await context.services.orders.lines_by_order(session, order_ids)
@@ -20,5 +20,5 @@ def _order_lines(context: Context) -> DataLoader[uuid.UUID, list[OrderLine]]:
     return DataLoader(load_fn=load)
 
 
-def order_lines(context: Context) -> DataLoader[uuid.UUID, list[OrderLine]]:
+def order_lines(context: BaseContext) -> DataLoader[uuid.UUID, list[OrderLine]]:
     return context.loader("order_lines", _order_lines)

@@ -1,4 +1,4 @@
-"""GraphQL types of orders."""
+"""GraphQL types of orders. Personal fields are declared from their columns (`personal(...)`)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import strawberry
 from ...pricing import vat_of
 from ...storage.tables import Order as OrderRow
 from ...storage.tables import OrderLine as OrderLineRow
-from ..accounts.types import Address
 from ..catalogue.types import BillingPeriod, ProductKind
 from ..core.connections import Connection
-from ..core.context import Context
+from ..core.context import BaseContext
+from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
 from ..core.money import Money, TaxedMoney
+from ..core.personal import personal, personal_input
 from .dataloaders import order_lines
 
 
@@ -36,86 +37,118 @@ class PaymentMethod(enum.Enum):
     SWISH = "SWISH"
 
 
+_LINE_TOTAL = (OrderLineRow.line_net_minor, OrderLineRow.line_vat_minor, OrderLineRow.line_total_minor)
+
+
 @strawberry.type
 class OrderLine:
-    sku: str
-    product_name: str
-    kind: ProductKind
-    billing_period: BillingPeriod
-    domain_name: str | None
-    quantity: int
-    unit_price: TaxedMoney
-    vat_rate_basis_points: int
-    total: TaxedMoney
+    sku: str | None = personal(OrderLineRow.sku)
+    product_name: str | None = personal(OrderLineRow.product_name)
+    kind: ProductKind | None = personal(OrderLineRow.kind)
+    billing_period: BillingPeriod | None = personal(OrderLineRow.billing_period)
+    domain_name: str | None = personal(OrderLineRow.domain_name)
+    quantity: int | None = personal(OrderLineRow.quantity)
+    unit_price: TaxedMoney | None = personal(OrderLineRow.unit_price_net_minor, OrderLineRow.vat_rate_basis_points)
+    vat_rate_basis_points: int | None = personal(OrderLineRow.vat_rate_basis_points)
+    total: TaxedMoney | None = personal(*_LINE_TOTAL)
+    privacy: strawberry.Private[RowPrivacy | None] = None
 
     @classmethod
-    def from_row(cls, row: OrderLineRow, currency: str) -> OrderLine:
+    def from_row(cls, row: OrderLineRow, currency: str, subject_id: uuid.UUID | None,
+                 guard: PrivacyGuard) -> OrderLine:
         unit_vat = vat_of(row.unit_price_net_minor, row.vat_rate_basis_points)
-        return cls(
-            sku=row.sku,
-            product_name=row.product_name,
-            kind=ProductKind(row.kind),
-            billing_period=BillingPeriod(row.billing_period),
-            domain_name=row.domain_name,
-            quantity=row.quantity,
-            unit_price=TaxedMoney(
+        return cls(**guard.shape(cls, subject_id, {  # type: ignore[arg-type]
+            "sku": row.sku,
+            "product_name": row.product_name,
+            "kind": ProductKind(row.kind),
+            "billing_period": BillingPeriod(row.billing_period),
+            "domain_name": row.domain_name,
+            "quantity": row.quantity,
+            "unit_price": TaxedMoney(
                 net=Money(minor_units=row.unit_price_net_minor, currency=currency),
                 vat=Money(minor_units=unit_vat, currency=currency),
                 gross=Money(minor_units=row.unit_price_net_minor + unit_vat, currency=currency),
             ),
-            vat_rate_basis_points=row.vat_rate_basis_points,
-            total=TaxedMoney.of(row.line_net_minor, row.line_vat_minor, currency),
-        )
+            "vat_rate_basis_points": row.vat_rate_basis_points,
+            "total": TaxedMoney.of(row.line_net_minor, row.line_vat_minor, currency),
+        }))
+
+
+@strawberry.type
+class OrderAddress:
+    street: str | None = personal(OrderRow.address_street)
+    postal_code: str | None = personal(OrderRow.address_postal_code)
+    city: str | None = personal(OrderRow.address_city)
+    country: str | None = personal(OrderRow.address_country)
+    privacy: strawberry.Private[RowPrivacy | None] = None
 
 
 @strawberry.type(description="Who the order was for, as it was when the order was placed.")
 class OrderContact:
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    company_name: str | None
-    organisation_number: str | None
-    address: Address
+    first_name: str | None = personal(OrderRow.first_name)
+    last_name: str | None = personal(OrderRow.last_name)
+    email: str | None = personal(OrderRow.email)
+    phone: str | None = personal(OrderRow.phone)
+    company_name: str | None = personal(OrderRow.company_name)
+    organisation_number: str | None = personal(OrderRow.company_org_number)
+    address: OrderAddress
+    privacy: strawberry.Private[RowPrivacy | None] = None
+
+    @classmethod
+    def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> OrderContact:
+        subject = row.customer_id
+        return cls(**guard.shape(cls, subject, {  # type: ignore[arg-type]
+            "first_name": row.first_name, "last_name": row.last_name, "email": row.email, "phone": row.phone,
+            "company_name": row.company_name, "organisation_number": row.company_org_number,
+            "address": OrderAddress(**guard.shape(OrderAddress, subject, {
+                "street": row.address_street, "postal_code": row.address_postal_code,
+                "city": row.address_city, "country": row.address_country,
+            })),
+        }))
 
 
 @strawberry.type
 class Order:
     id: strawberry.ID
-    number: str
-    placed_at: datetime
-    status: OrderStatus
-    payment_method: PaymentMethod
-    payment_reference: str | None = strawberry.field(description="The payment provider's reference.")
-    total: TaxedMoney
+    number: str | None = personal(OrderRow.order_number)
+    placed_at: datetime | None = personal(OrderRow.placed_at)
+    status: OrderStatus | None = personal(OrderRow.status)
+    payment_method: PaymentMethod | None = personal(OrderRow.payment_method)
+    payment_reference: str | None = personal(OrderRow.payment_reference,
+                                             description="The payment provider's reference.")
+    total: TaxedMoney | None = personal(OrderRow.subtotal_net_minor, OrderRow.vat_minor, OrderRow.total_minor)
     contact: OrderContact
+    privacy: strawberry.Private[RowPrivacy | None] = None
     row_id: strawberry.Private[uuid.UUID]
+    subject_id: strawberry.Private[uuid.UUID | None]
     currency: strawberry.Private[str]
+    guard: strawberry.Private[PrivacyGuard]
 
     @strawberry.field
-    async def lines(self, info: strawberry.Info[Context, None]) -> list[OrderLine]:
+    async def lines(self, info: strawberry.Info[BaseContext, None]) -> list[OrderLine]:
         rows = await order_lines(info.context).load(self.row_id)
-        return [OrderLine.from_row(row, self.currency) for row in rows]
+        return [OrderLine.from_row(row, self.currency, self.subject_id, self.guard) for row in rows]
 
     @classmethod
-    def from_row(cls, row: OrderRow) -> Order:
-        return cls(
-            id=encode_id("Order", row.id),
-            number=row.order_number,
-            placed_at=row.placed_at,
-            status=OrderStatus(row.status),
-            payment_method=PaymentMethod(row.payment_method),
-            payment_reference=row.payment_reference,
-            total=TaxedMoney.of(row.subtotal_net_minor, row.vat_minor, row.currency),
-            contact=OrderContact(
-                first_name=row.first_name, last_name=row.last_name, email=row.email, phone=row.phone,
-                company_name=row.company_name, organisation_number=row.company_org_number,
-                address=Address(street=row.address_street, postal_code=row.address_postal_code,
-                                city=row.address_city, country=row.address_country),
-            ),
-            row_id=row.id,
-            currency=row.currency,
-        )
+    def values(cls, row: OrderRow, guard: PrivacyGuard) -> dict[str, object]:
+        return guard.shape(cls, row.customer_id, {
+            "id": encode_id("Order", row.id),
+            "number": row.order_number,
+            "placed_at": row.placed_at,
+            "status": OrderStatus(row.status),
+            "payment_method": PaymentMethod(row.payment_method),
+            "payment_reference": row.payment_reference,
+            "total": TaxedMoney.of(row.subtotal_net_minor, row.vat_minor, row.currency),
+            "contact": OrderContact.from_row(row, guard),
+            "row_id": row.id,
+            "subject_id": row.customer_id,
+            "currency": row.currency,
+            "guard": guard,
+        })
+
+    @classmethod
+    def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> Order:
+        return cls(**cls.values(row, guard))  # type: ignore[arg-type]
 
 
 OrderConnection = Connection[Order]
@@ -128,7 +161,10 @@ class CheckoutInput:
         description="A random string (8–64 of A–Z, a–z, 0–9, _ and -) from the client; a repeated "
         "checkout with the same key returns the same order."
     )
-    organisation_number: str | None = strawberry.field(default=None, description="Only for INVOICE.")
-    swish_number: str | None = strawberry.field(
-        default=None, description="Only for SWISH; defaults to the profile's phone number."
+    organisation_number: str | None = personal_input(
+        OrderRow.company_org_number, default=None,
+        description="Only for INVOICE: refused with any other payment method.",
+    )
+    swish_number: str | None = personal_input(
+        OrderRow.phone, default=None, description="Only for SWISH; defaults to the profile's phone number."
     )

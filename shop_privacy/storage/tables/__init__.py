@@ -1,15 +1,20 @@
 """All tables; importing this package registers them on `SQLModel.metadata`."""
 
+from .access_log import AccessLogEntry
 from .auth import AuthSession, LoginThrottle, PasswordResetToken
 from .carts import Cart, CartLine
 from .catalogue import Product
+from .consents import Consent
 from .customers import Customer, PendingRegistration
 from .orders import Order, OrderLine
+from .staff import StaffSession, StaffUser
 
 __all__ = [
+    "AccessLogEntry",
     "AuthSession",
     "Cart",
     "CartLine",
+    "Consent",
     "Customer",
     "LoginThrottle",
     "Order",
@@ -17,4 +22,6 @@ __all__ = [
     "PasswordResetToken",
     "PendingRegistration",
     "Product",
+    "StaffSession",
+    "StaffUser",
 ]

@@ -53,7 +53,7 @@ class Customer(SQLModel, table=True):
     )
     # Only kept when the customer pays by invoice or enters it themselves (P05).
     company_org_number: str | None = personal_field(
-        personal(categories="user.government_id.org_number", purposes=("payment", "bookkeeping"),
+        personal(categories="user.government_id.org_number", purposes=("invoicing", "bookkeeping"),
                  retention="account", erasure=Erasure.DELETE,
                  en="Organisation number", sv="Organisationsnummer"),
         default=None, max_length=11,
@@ -70,12 +70,12 @@ class Customer(SQLModel, table=True):
     )
     address_city: str | None = personal_field(
         personal(categories="user.contact.address.city", purposes=_CONTACT, retention="account",
-                 erasure=Erasure.DELETE, en="City", sv="Ort"),
+                 erasure=Erasure.DELETE, mask=Mask.KEEP, en="City", sv="Ort"),
         default=None, max_length=100,
     )
     address_country: str = personal_field(
         personal(categories="user.contact.address.country", purposes=_CONTACT, retention="account",
-                 erasure=Erasure.DELETE, en="Country", sv="Land"),
+                 erasure=Erasure.DELETE, mask=Mask.KEEP, en="Country", sv="Land"),
         default="SE", max_length=2,
     )
     preferred_language: str = personal_field(

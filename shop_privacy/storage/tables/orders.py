@@ -92,7 +92,7 @@ class Order(SQLModel, table=True):
     # Only for invoice orders (P05).
     company_org_number: str | None = personal_field(
         _contact("user.government_id.org_number", "Organisation number", "Organisationsnummer",
-                 kept_if="invoice_order", purposes=("payment", "bookkeeping")),
+                 kept_if="invoice_order", purposes=("invoicing", "bookkeeping")),
         default=None, max_length=11,
     )
     address_street: str | None = personal_field(
@@ -106,12 +106,12 @@ class Order(SQLModel, table=True):
         default=None, max_length=16,
     )
     address_city: str | None = personal_field(
-        _contact("user.contact.address.city", "City", "Ort", kept_if="invoice_order",
+        _contact("user.contact.address.city", "City", "Ort", kept_if="invoice_order", mask=Mask.KEEP,
                  purposes=(*_FULFIL, "bookkeeping")),
         default=None, max_length=100,
     )
     address_country: str | None = personal_field(
-        _contact("user.contact.address.country", "Country", "Land", kept_if="invoice_order",
+        _contact("user.contact.address.country", "Country", "Land", kept_if="invoice_order", mask=Mask.KEEP,
                  purposes=(*_FULFIL, "bookkeeping")),
         default=None, max_length=2,
     )

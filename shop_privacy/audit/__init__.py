@@ -1,0 +1,1 @@
+"""Accountability: the tamper-evident log of staff reads of personal data."""

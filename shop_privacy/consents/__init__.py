@@ -1,0 +1,1 @@
+"""Consent: an append-only record per customer and purpose; the newest row is the live state."""

@@ -1,0 +1,117 @@
+"""Staff accounts and logins: argon2id as for customers, separate sessions, separate throttling."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from ..accounts.passwords import PasswordHasher
+from ..accounts.registration import check_new_password
+from ..accounts.throttle import Throttle
+from ..errors import BadUserInput, Conflict, InvalidCredentials
+from ..privacy.purposes import StaffRole
+from ..sessions import SessionStore
+from ..storage.database import Database
+from ..storage.tables import StaffSession, StaffUser
+from ..storage.types import utc_now
+from ..validation import Command, Email, PersonName, parse
+
+logger = logging.getLogger("shop_privacy.staff")
+
+INVALID_CREDENTIALS = "Wrong e-mail address or password."
+
+
+@dataclass(frozen=True)
+class StaffViewer:
+    staff_id: uuid.UUID
+    role: StaffRole
+    session_id: uuid.UUID
+
+
+class NewStaff(Command):
+    email: Email
+    display_name: PersonName
+    role: StaffRole
+    password: str
+
+
+class StaffAccounts:
+    def __init__(self, db: Database, hasher: PasswordHasher, sessions: SessionStore[StaffSession],
+                 throttle: Throttle) -> None:
+        self._db = db
+        self._hasher = hasher
+        self._sessions = sessions
+        self._throttle = throttle
+
+    async def create(self, data: dict[str, object]) -> StaffUser:
+        command = parse(NewStaff, data)
+        check_new_password(command.password, command.email)
+        password_hash = await self._hasher.hash(command.password)
+        async with self._db.transaction() as session:
+            taken = (await session.exec(select(StaffUser.id).where(StaffUser.email == command.email))).first()
+            if taken is not None:
+                raise Conflict("A staff user with that e-mail address exists.")
+            staff = StaffUser(email=command.email, display_name=command.display_name, role=command.role.value,
+                              password_hash=password_hash)
+            session.add(staff)
+        logger.info("staff user created staff_id=%s role=%s", staff.id, staff.role)
+        return staff
+
+    async def login(self, email: str, password: str, *, client_ip: str | None) -> tuple[str, StaffViewer]:
+        """A session token for the staff member, or INVALID_CREDENTIALS (the same for any failure)."""
+        if not email or not password or len(email) > 320 or len(password) > 1024:
+            raise BadUserInput("E-mail address and password are required.")
+        keys = self._throttle.keys(email, client_ip, scope="staff")
+        async with self._db.reader() as session:
+            await self._throttle.check(session, keys)
+            staff = (await session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower()))).first()
+        if staff is None or not staff.active:
+            await self._hasher.verify_nothing(password)
+            valid = False
+        else:
+            valid = await self._hasher.verify(staff.password_hash, password)
+        if not valid or staff is None:
+            async with self._db.transaction() as session:
+                await self._throttle.record_failure(session, keys)
+            raise InvalidCredentials(INVALID_CREDENTIALS)
+        new_hash = await self._hasher.hash(password) if self._hasher.needs_rehash(staff.password_hash) else None
+        async with self._db.transaction() as session:
+            await self._throttle.record_success(session, keys)
+            fresh = await session.get(StaffUser, staff.id)
+            if fresh is None or not fresh.active:
+                raise InvalidCredentials(INVALID_CREDENTIALS)
+            if new_hash is not None:
+                fresh.password_hash = new_hash
+            fresh.last_login_at = utc_now()
+            session.add(fresh)
+            token, session_id = await self._sessions.create(session, fresh.id, client_ip)
+        logger.info("staff login staff_id=%s", staff.id)
+        return token, StaffViewer(fresh.id, StaffRole(fresh.role), session_id)
+
+    async def viewer(self, token: str | None) -> StaffViewer | None:
+        if not token:
+            return None
+        async with self._db.reader() as session:
+            row = await self._sessions.find_live(session, token)
+            staff = await session.get(StaffUser, row.staff_user_id) if row else None
+        if row is None or staff is None or not staff.active:
+            return None
+        if self._sessions.needs_touch(row):
+            async with self._db.transaction() as session:
+                await self._sessions.touch(session, row.id)
+        return StaffViewer(staff.id, StaffRole(staff.role), row.id)
+
+    async def logout(self, viewer: StaffViewer) -> None:
+        async with self._db.transaction() as session:
+            await self._sessions.revoke(session, viewer.session_id)
+
+    async def deactivate(self, staff_id: uuid.UUID) -> None:
+        async with self._db.transaction() as session:
+            staff = await session.get(StaffUser, staff_id)
+            if staff is not None:
+                staff.active = False
+                session.add(staff)
+                await self._sessions.revoke_all(session, staff_id)

@@ -75,13 +75,13 @@ class Authentication:
         session.add(customer)
         return LoggedIn(token, customer.id, session_id, merged)
 
-    async def viewer(self, token: str | None) -> Viewer | None:
-        """The customer behind a session token, or None for a missing, expired or revoked one."""
+    async def viewer(self, session: AsyncSession, token: str | None) -> Viewer | None:
+        """The customer behind a session token, or None for a missing, expired or revoked one.
+        Reads through the caller's session (the request's); a due last-seen update is its own write."""
         if not token:
             return None
         deps = self._deps
-        async with deps.db.reader() as session:
-            row = await deps.sessions.find_live(session, token)
+        row = await deps.sessions.find_live(session, token)
         if row is None:
             return None
         if deps.sessions.needs_touch(row):

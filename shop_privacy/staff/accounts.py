@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..accounts.passwords import PasswordHasher
 from ..accounts.registration import check_new_password
@@ -91,12 +92,11 @@ class StaffAccounts:
         logger.info("staff login staff_id=%s", staff.id)
         return token, StaffViewer(fresh.id, StaffRole(fresh.role), session_id)
 
-    async def viewer(self, token: str | None) -> StaffViewer | None:
+    async def viewer(self, session: AsyncSession, token: str | None) -> StaffViewer | None:
         if not token:
             return None
-        async with self._db.reader() as session:
-            row = await self._sessions.find_live(session, token)
-            staff = await session.get(StaffUser, row.staff_user_id) if row else None
+        row = await self._sessions.find_live(session, token)
+        staff = await session.get(StaffUser, row.staff_user_id) if row else None
         if row is None or staff is None or not staff.active:
             return None
         if self._sessions.needs_touch(row):

@@ -45,11 +45,18 @@ class BaseContext:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """The request's one read session. Sibling resolvers run concurrently, the session must not."""
+        """The request's one read session, one short transaction per block: a read after a mutation's
+        commit sees it (a long-lived snapshot would not). Sibling resolvers run concurrently, the
+        session must not: they take turns."""
         async with self._reader_lock:
             if self._reader is None:
                 self._reader = self.services.db.reader()
-            yield self._reader
+            try:
+                yield self._reader
+            except BaseException:
+                await self._reader.rollback()
+                raise
+            await self._reader.commit()  # ends the snapshot; loaded rows stay usable
 
     def loader(self, name: str, factory: Any) -> Any:
         """A dataloader living as long as this request, created on first use."""
@@ -84,7 +91,8 @@ class StorefrontContext(BaseContext):
 
     async def viewer(self) -> Viewer | None:
         if self._viewer is _UNRESOLVED:
-            self._viewer = await self.services.authentication.viewer(self.session_token)
+            async with self.read() as session:
+                self._viewer = await self.services.authentication.viewer(session, self.session_token)
         return self._viewer
 
     async def require_viewer(self) -> Viewer:
@@ -136,7 +144,8 @@ class AdminContext(BaseContext):
 
     async def staff(self) -> StaffViewer | None:
         if self._staff is _UNRESOLVED:
-            self._staff = await self.services.staff.viewer(self.session_token)
+            async with self.read() as session:
+                self._staff = await self.services.staff.viewer(session, self.session_token)
         return self._staff
 
     async def require_staff(self) -> StaffViewer:

@@ -15,6 +15,8 @@ from starlette.routing import Route
 
 from .mail.mailer import MailBackend
 from .payments.providers import PaymentMethod, PaymentProvider
+from .schema.admin_schema import admin_schema
+from .schema.core.context import AdminContext
 from .schema.storefront import storefront_schema
 from .services import Services, build_services
 from .settings import Settings
@@ -40,6 +42,8 @@ def create_app(
     check_declarations()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers)
     storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production)
+    staff = GraphQLView(admin_schema(settings), services, graphiql=not settings.production,
+                        context_class=AdminContext)
 
     async def health(_: Request) -> JSONResponse:
         async with services.db.reader() as session:
@@ -58,6 +62,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", storefront, methods=["GET", "POST"]),
+            Route("/admin/graphql", staff, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         middleware=[

@@ -63,6 +63,67 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .errors import ShopError
+    from .services import build_services
+
+    services = build_services(_settings())
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("shop-privacy: the passwords differ")
+
+    async def create() -> None:
+        try:
+            staff = await services.staff.create(
+                {"email": args.email, "display_name": args.name, "role": args.role, "password": password}
+            )
+            print(f"Staff user {staff.id} created with role {staff.role}.")
+        finally:
+            await services.db.dispose()
+
+    try:
+        asyncio.run(create())
+    except ShopError as error:
+        raise SystemExit(f"shop-privacy: {error.message}") from None
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .services import build_services
+
+    services = build_services(_settings())
+
+    async def verify() -> bool:
+        try:
+            result = await services.access_log.verify()
+        finally:
+            await services.db.dispose()
+        for problem in result.problems:
+            print(f"FAIL {problem}")
+        print(f"access log: {result.rows} rows, {'intact' if result.ok else 'TAMPERED'}")
+        return result.ok
+
+    return 0 if asyncio.run(verify()) else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .schema import export
+
+    if args.schema_command == "write":
+        for path in export.write(Path(args.directory)):
+            print(f"wrote {path}")
+    else:
+        print(export.sdl("admin.graphql" if args.admin else "schema.graphql"), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.add_argument("revision")
     db_commands.add_parser("current", help="show the schema's revision")
     db.set_defaults(handler=_db)
+
+    staff = commands.add_parser("staff", help="staff users")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    create = staff_commands.add_parser("create", help="create a staff user (asks for the password)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["support", "fulfilment", "accounting", "marketing", "dpo"])
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    staff.set_defaults(handler=_staff)
+
+    audit = commands.add_parser("audit", help="the access log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain; exit status 1 if a row was changed or removed")
+    audit.set_defaults(handler=_audit)
+
+    schema = commands.add_parser("schema", help="the GraphQL SDL")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    printer = schema_commands.add_parser("print", help="print the storefront (or --admin) SDL")
+    printer.add_argument("--admin", action="store_true")
+    writer = schema_commands.add_parser("write", help="write schema.graphql and admin.graphql")
+    writer.add_argument("directory", nargs="?", default=".")
+    schema.set_defaults(handler=_schema)
     return parser
 
 

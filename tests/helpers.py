@@ -154,3 +154,24 @@ async def seed_orders(services: Any, customer_id: Any, count: int, lines: int = 
             for order in orders for p in range(lines)
         )
     return [order.id for order in orders]
+
+
+STAFF_PASSWORD = "Personal-Lösen-För-Stab-7"
+STAFF_LOGIN = """mutation($input: StaffLoginInput!) { staffLogin(input: $input) {
+  staffMember { id email role } sessionToken } }"""
+
+
+async def staff_client(app: Any, services: Any, role: str, email: str | None = None) -> StorefrontClient:
+    """A logged-in staff member's client for /admin/graphql."""
+    import uuid
+
+    import httpx
+
+    email = email or f"{role}.{uuid.uuid4().hex[:8]}@shop.example"
+    await services.staff.create({"email": email, "display_name": f"Staff {role}", "role": role,
+                                 "password": STAFF_PASSWORD})
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.5", 40000))
+    client = StorefrontClient(httpx.AsyncClient(transport=transport, base_url="http://testserver"),
+                              path="/admin/graphql")
+    (await client.gql(STAFF_LOGIN, {"input": {"email": email, "password": STAFF_PASSWORD}})).ok()
+    return client

@@ -41,6 +41,7 @@ class Requester:
     """Who is asking: a customer (about themselves), a staff member under a purpose, or nobody."""
 
     customer_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
     staff_role: StaffRole | None = None
     purpose: str | None = None
 
@@ -94,7 +95,10 @@ def decide(declaration: PersonalData, requester: Requester, *, subject_id: uuid.
         if requester.customer_id is not None and requester.customer_id == subject_id:
             return ALLOWED
         return Decision(Outcome.DENY, Reason.NOT_THE_SUBJECT)
+    if requester.staff_id is not None and requester.staff_id == subject_id:
+        return ALLOWED  # a staff member's own account
     decision = staff_decision(declaration, requester, purposes=purposes)
-    if decision is ALLOWED and needs_consent(requester, purposes=purposes) and not consented:
+    # Without live consent a consent-based purpose sees nothing of the person, not even masked forms.
+    if decision.outcome is not Outcome.DENY and needs_consent(requester, purposes=purposes) and not consented:
         return Decision(Outcome.DENY, Reason.NO_CONSENT)
     return decision

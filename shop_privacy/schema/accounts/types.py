@@ -41,6 +41,7 @@ class Customer:
     address: CustomerAddress
     preferred_language: Language | None = personal(CustomerRow.preferred_language)
     created_at: datetime | None = personal(CustomerRow.created_at)
+    last_login_at: datetime | None = personal(CustomerRow.last_login_at)
     privacy: strawberry.Private[RowPrivacy | None] = None
     row_id: strawberry.Private[uuid.UUID]
 
@@ -61,6 +62,7 @@ class Customer:
             })),
             "preferred_language": Language(row.preferred_language),
             "created_at": row.created_at,
+            "last_login_at": row.last_login_at,
         })
 
     @classmethod

@@ -163,7 +163,8 @@ class AdminContext(BaseContext):
         if self._guard is None:
             staff = await self.require_staff()
             self._recorder = AccessRecorder(staff.staff_id, self.purpose or "", self.request_id)
-            self._guard = PrivacyGuard(Requester(staff_role=staff.role, purpose=self.purpose), self._recorder)
+            requester = Requester(staff_id=staff.staff_id, staff_role=staff.role, purpose=self.purpose)
+            self._guard = PrivacyGuard(requester, self._recorder) if self.enforce_privacy else OpenGuard()
         return self._guard
 
     def access_recorder(self) -> AccessRecorder | None:

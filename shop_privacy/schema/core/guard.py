@@ -69,7 +69,7 @@ class PrivacyGuard:
         """`values` for building `cls`, with each personal value the requester may not read replaced
         by its masked form or withheld."""
         requester = self.requester
-        if not requester.is_staff and subject_id is not None and requester.customer_id == subject_id:
+        if subject_id is not None and subject_id in (requester.customer_id, requester.staff_id):
             values["privacy"] = None  # one's own data: nothing to decide, nothing to record
             return values
         for name, declaration in personal_fields(cls):
@@ -93,7 +93,7 @@ class PrivacyGuard:
         return self.shape(cls, customer_id, values)
 
     def _decision(self, declaration: PersonalData, subject_id: uuid.UUID | None) -> Decision:
-        if not self.requester.is_staff:
+        if not self.requester.is_staff or subject_id == self.requester.staff_id:
             return decide(declaration, self.requester, subject_id=subject_id)
         # For staff the answer depends on the declaration and, for consent purposes, the consent only.
         consented = bool(subject_id is not None and self._consented.get(subject_id, False))

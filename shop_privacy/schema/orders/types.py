@@ -110,13 +110,17 @@ class OrderContact:
 @strawberry.type
 class Order:
     id: strawberry.ID
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The customer the order belongs to; null once the customer has been erased."
+    )
     number: str | None = personal(OrderRow.order_number)
     placed_at: datetime | None = personal(OrderRow.placed_at)
     status: OrderStatus | None = personal(OrderRow.status)
     payment_method: PaymentMethod | None = personal(OrderRow.payment_method)
     payment_reference: str | None = personal(OrderRow.payment_reference,
                                              description="The payment provider's reference.")
-    total: TaxedMoney | None = personal(OrderRow.subtotal_net_minor, OrderRow.vat_minor, OrderRow.total_minor)
+    total: TaxedMoney | None = personal(OrderRow.subtotal_net_minor, OrderRow.vat_minor, OrderRow.total_minor,
+                                        OrderRow.currency)
     contact: OrderContact
     privacy: strawberry.Private[RowPrivacy | None] = None
     row_id: strawberry.Private[uuid.UUID]
@@ -133,6 +137,7 @@ class Order:
     def values(cls, row: OrderRow, guard: PrivacyGuard) -> dict[str, object]:
         return guard.shape(cls, row.customer_id, {
             "id": encode_id("Order", row.id),
+            "customer_id": encode_id("Customer", row.customer_id) if row.customer_id else None,
             "number": row.order_number,
             "placed_at": row.placed_at,
             "status": OrderStatus(row.status),

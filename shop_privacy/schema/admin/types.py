@@ -1,0 +1,100 @@
+"""GraphQL types only the staff schema has: staff members, the purpose directive, the access log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+from strawberry.directive import DirectiveLocation
+
+from ...privacy.purposes import PURPOSES, StaffRole
+from ...storage.tables import AccessLogEntry as AccessLogRow
+from ...storage.tables import StaffUser as StaffRow
+from ..accounts.types import TokenDelivery
+from ..core.connections import Connection
+from ..core.guard import PrivacyGuard, RowPrivacy
+from ..core.ids import encode_id
+from ..core.personal import personal, personal_input
+from ..orders.types import OrderStatus
+
+Purpose = strawberry.enum(
+    enum.Enum("Purpose", {key.upper(): key for key in PURPOSES}),  # type: ignore[misc]
+    description="Purposes of processing: each staff request declares one with @purpose.",
+)
+
+
+@strawberry.directive(
+    locations=[DirectiveLocation.QUERY],
+    description="The purpose this staff query serves. Personal values are returned only where the staff "
+    "member's role may act under it, the value is declared for it, and, for consent-based purposes, the "
+    "subject has consented. Each read is recorded in the access log.",
+)
+def purpose(use: Purpose) -> None:  # type: ignore[valid-type]
+    return None
+
+
+StaffRoleEnum = strawberry.enum(StaffRole, name="StaffRole")
+
+
+@strawberry.type
+class StaffMember:
+    id: strawberry.ID
+    email: str | None = personal(StaffRow.email)
+    display_name: str | None = personal(StaffRow.display_name)
+    role: StaffRoleEnum | None = personal(StaffRow.role)  # type: ignore[valid-type]
+    privacy: strawberry.Private[RowPrivacy | None] = None
+
+    @classmethod
+    def from_row(cls, row: StaffRow, guard: PrivacyGuard) -> StaffMember:
+        return cls(**guard.shape(cls, row.id, {  # type: ignore[arg-type]
+            "id": encode_id("StaffMember", row.id), "email": row.email, "display_name": row.display_name,
+            "role": StaffRole(row.role),
+        }))
+
+
+@strawberry.type(description="One staff member's reads of one customer's data in one request.")
+class AccessLogEntry:
+    sequence: int
+    staff_member_id: strawberry.ID
+    subject_id: strawberry.ID
+    request_id: str
+    recorded_at: datetime | None = personal(AccessLogRow.recorded_at)
+    purpose: str | None = personal(AccessLogRow.purpose)
+    categories: list[str] | None = personal(AccessLogRow.categories)
+    fields: list[str] | None = personal(AccessLogRow.fields)
+    privacy: strawberry.Private[RowPrivacy | None] = None
+
+    @classmethod
+    def from_row(cls, row: AccessLogRow, guard: PrivacyGuard) -> AccessLogEntry:
+        return cls(**guard.shape(cls, row.subject_id, {  # type: ignore[arg-type]
+            "sequence": row.sequence, "staff_member_id": encode_id("StaffMember", row.staff_user_id),
+            "subject_id": encode_id("Customer", row.subject_id), "request_id": row.request_id,
+            "recorded_at": row.recorded_at, "purpose": row.purpose,
+            "categories": row.categories.split(",") if row.categories else [],
+            "fields": row.fields.split(",") if row.fields else [],
+        }))
+
+
+AccessLogConnection = Connection[AccessLogEntry]
+
+
+@strawberry.input
+class OrderFilter:
+    customer_id: strawberry.ID | None = None
+    status: OrderStatus | None = None
+    placed_from: datetime | None = None
+    placed_before: datetime | None = None
+
+
+@strawberry.input
+class StaffLoginInput:
+    email: str = personal_input(StaffRow.email)
+    password: str = personal_input(StaffRow.password_hash)
+    token_delivery: TokenDelivery = TokenDelivery.COOKIE
+
+
+@strawberry.type
+class StaffLoginPayload:
+    staff_member: StaffMember
+    session_token: str | None = strawberry.field(description="Only with tokenDelivery: BEARER.")

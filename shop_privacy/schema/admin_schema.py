@@ -1,0 +1,35 @@
+"""The staff schema served at /admin/graphql. Each query declares its purpose: `query @purpose(use: CUSTOMER_SERVICE)`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..resolvers import admin
+from ..settings import Settings
+from .accounts.types import Customer
+from .admin.types import AccessLogConnection, StaffLoginPayload, StaffMember, purpose
+from .core.connections import Connection
+from .core.schema import ShopSchema, build_schema
+from .orders.types import Order, OrderConnection
+
+
+@strawberry.type(name="Query")
+class AdminQuery:
+    me: StaffMember | None = strawberry.field(resolver=admin.me, description="The logged-in staff member.")
+    customers: Connection[Customer] | None = strawberry.field(resolver=admin.customers)
+    customer: Customer | None = strawberry.field(resolver=admin.customer)
+    orders: OrderConnection | None = strawberry.field(resolver=admin.orders, description="Newest first.")
+    order: Order | None = strawberry.field(resolver=admin.order)
+    access_log: AccessLogConnection | None = strawberry.field(
+        resolver=admin.access_log, description="Who read a customer's data, when and why (the DPO only)."
+    )
+
+
+@strawberry.type(name="Mutation")
+class AdminMutation:
+    staff_login: StaffLoginPayload | None = strawberry.mutation(resolver=admin.staff_login)
+    staff_logout: bool | None = strawberry.mutation(resolver=admin.staff_logout)
+
+
+def admin_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:
+    return build_schema(AdminQuery, AdminMutation, settings, enforce_privacy=enforce_privacy, directives=[purpose])

@@ -63,13 +63,13 @@ async def test_p14_masked_reads_are_logged_as_masked_and_withheld_ones_not_at_al
     subject = await _customer(services, unique_email)
     accounting = await staff_client(app, services, "accounting")
     query = READ_CUSTOMER.replace("CUSTOMER_SERVICE", "BOOKKEEPING")
-    (await accounting.gql(query, {"id": encode_id("Customer", subject)})).data  # noqa: B018
+    await accounting.gql(query, {"id": encode_id("Customer", subject)})
     (entry,) = await _entries(services)
     assert set(entry.fields.split(",")) == {"customers.company_org_number", "customers.phone (masked)",
                                             "customers.email (masked)", "customers.address_city (masked)"}
     # Nothing personal read: nothing logged.
-    (await accounting.gql("query($id: ID!) { customer(id: $id) { email } }",
-                          {"id": encode_id("Customer", subject)})).data  # noqa: B018
+    await accounting.gql("query($id: ID!) { customer(id: $id) { email } }",
+                          {"id": encode_id("Customer", subject)})
     assert len(await _entries(services)) == 1
 
 
@@ -81,7 +81,7 @@ async def test_p14_the_dpo_reads_the_log_per_subject_and_that_read_is_logged_too
     other = await _customer(services, "other." + unique_email)
     support = await staff_client(app, services, "support")
     for who in (subject, other, subject):
-        (await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", who)})).data  # noqa: B018
+        await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", who)})
     dpo = await staff_client(app, services, "dpo")
     log = (await dpo.gql(ACCESS_LOG, {"id": encode_id("Customer", subject)})).ok()["accessLog"]["edges"]
     assert [edge["node"]["sequence"] for edge in log] == [3, 1]
@@ -115,7 +115,7 @@ async def test_p14_audit_verify_passes_and_detects_an_edited_or_deleted_row(
     subject = await _customer(services, unique_email)
     support = await staff_client(app, services, "support")
     for _ in range(3):
-        (await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})).data  # noqa: B018
+        await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})
     verified = await services.access_log.verify(batch_size=2)
     assert verified.ok and verified.rows == 3
     await _tamper(services, statement)
@@ -129,7 +129,7 @@ async def test_p14_the_access_log_refuses_updates_and_deletes(
 ) -> None:
     subject = await _customer(services, unique_email)
     support = await staff_client(app, services, "support")
-    (await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})).data  # noqa: B018
+    await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})
     for statement in ("UPDATE access_log SET purpose = 'x'", "DELETE FROM access_log"):
         with pytest.raises(DBAPIError, match="append-only"):
             async with services.db.transaction() as session:
@@ -143,7 +143,7 @@ async def test_p14_the_audit_verify_command_exits_non_zero_on_tampering(
 ) -> None:
     subject = await _customer(services, unique_email)
     support = await staff_client(app, services, "support")
-    (await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})).data  # noqa: B018
+    await support.gql(READ_CUSTOMER, {"id": encode_id("Customer", subject)})
     env = {**os.environ, "DATABASE_URL": settings.database_url, "SHOP_PRIVACY_SECRET_KEY": settings.secret}
     command = [sys.executable, "-m", "shop_privacy.cli", "audit", "verify"]
     intact = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

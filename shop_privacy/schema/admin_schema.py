@@ -1,4 +1,7 @@
-"""The staff schema served at /admin/graphql. Each query declares its purpose: `query @purpose(use: CUSTOMER_SERVICE)`."""
+"""The staff schema served at /admin/graphql.
+
+Each query declares its purpose: `query @purpose(use: CUSTOMER_SERVICE) { … }`.
+"""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from ..core.ids import encode_id
 from ..core.personal import personal, personal_input
 from ..orders.types import OrderStatus
 
-Purpose = strawberry.enum(
+Purpose = strawberry.enum(  # type: ignore[call-overload]
     enum.Enum("Purpose", {key.upper(): key for key in PURPOSES}),  # type: ignore[misc]
     description="Purposes of processing: each staff request declares one with @purpose.",
 )

@@ -80,3 +80,36 @@ def test_production_configuration_errors_are_reported_not_raised(tmp_path: Path)
     result = subprocess.run([sys.executable, "-m", "shop_privacy.cli", "db", "current"], env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.policy("P14")
+def test_p14_staff_create_makes_a_staff_user_with_a_role(database_url: str) -> None:
+    import asyncio
+
+    from sqlmodel import select
+
+    from shop_privacy.storage.database import Database
+    from shop_privacy.storage.tables import StaffUser
+
+    env = {**_clean_env(), "DATABASE_URL": database_url, "SHOP_PRIVACY_PASSWORD_MEMORY_KIB": "19456",
+           "SHOP_PRIVACY_PASSWORD_TIME_COST": "2", "SHOP_PRIVACY_PASSWORD_PARALLELISM": "1"}
+    command = [sys.executable, "-m", "shop_privacy.cli", "staff", "create", "--email", "Dpo@Shop.Example",
+               "--name", "Dana Dataskydd", "--role", "dpo", "--password-stdin"]
+    created = subprocess.run(command, input="Ett-Långt-Lösenord-2026\n", env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    again = subprocess.run(command, input="Ett-Långt-Lösenord-2026\n", env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode != 0 and "exists" in again.stderr
+    weak = subprocess.run([*command[:6], "other@shop.example", *command[7:]], input="password\n", env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert weak.returncode != 0 and "password" in weak.stderr.lower() and "Traceback" not in weak.stderr
+
+    async def stored() -> list[tuple[str, str]]:
+        db = Database(database_url)
+        async with db.reader() as session:
+            rows = [(s.email, s.role) for s in (await session.exec(select(StaffUser))).all()]
+        await db.dispose()
+        return rows
+
+    assert asyncio.run(stored()) == [("dpo@shop.example", "dpo")]

@@ -184,3 +184,47 @@ async def test_customers_still_read_all_of_their_own_data(
     response = await client.gql(ME)
     assert response.ok()["me"]["organisationNumber"] == "556036-0793"
     assert "extensions" not in response.body
+
+
+@pytest.mark.policy("P01")
+@pytest.mark.policy("P28")
+async def test_p01_p28_the_api_names_the_controller_the_dpo_and_the_supervisory_authority(
+    database_url: str, tmp_path
+) -> None:  # noqa: ANN001
+    from shop_privacy.app import create_app
+    from shop_privacy.services import build_services
+
+    from .conftest import client_for, make_settings
+
+    settings = make_settings(database_url, tmp_path, controller_name="NESK", dpo_email="vd@nesk.se")
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    async with app.router.lifespan_context(app):
+        client = client_for(app)
+        notice = (await client.gql("{ privacyNotice { controller dpoEmail supervisoryAuthority } }")).ok()
+        assert notice["privacyNotice"]["controller"] == "NESK" and notice["privacyNotice"]["dpoEmail"] == "vd@nesk.se"
+        assert "IMY" in notice["privacyNotice"]["supervisoryAuthority"]
+        await client.http.aclose()
+    await services.db.dispose()
+
+
+async def test_staff_logins_answer_alike_for_unknown_and_wrong_and_set_a_staff_cookie(
+    app: Starlette, services: Services
+) -> None:
+    import httpx
+
+    from .helpers import STAFF_LOGIN, STAFF_PASSWORD
+
+    support = await staff_client(app, services, "support", email="support@shop.example")
+    assert (await support.gql("{ me { email role } }")).ok()["me"] == {"email": "support@shop.example",
+                                                                          "role": "SUPPORT"}
+    fresh = StorefrontClient(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver"),
+                             path="/admin/graphql")
+    wrong = await fresh.gql(STAFF_LOGIN, {"input": {"email": "support@shop.example", "password": "nope-nope-nope"}})
+    unknown = await fresh.gql(STAFF_LOGIN, {"input": {"email": "nobody@shop.example", "password": "nope-nope-nope"}})
+    assert wrong.body == unknown.body and wrong.codes == ["INVALID_CREDENTIALS"]
+    response = await fresh.http.post("/admin/graphql", json={"query": STAFF_LOGIN, "variables": {
+        "input": {"email": "support@shop.example", "password": STAFF_PASSWORD}}})
+    assert response.headers["set-cookie"].startswith("sp_staff=") and "HttpOnly" in response.headers["set-cookie"]
+    assert (await fresh.gql("mutation { staffLogout }")).ok()["staffLogout"] is True
+    assert (await fresh.gql("{ me { id } }")).ok()["me"] is None

@@ -8,8 +8,13 @@ from ..schema.catalogue.types import Product, ProductConnection
 from ..schema.core.connections import connection_from_page
 from ..schema.core.context import Context
 from ..schema.core.ids import decode_id
+from ..schema.privacy_notice import PrivacyNotice
 
 Info = strawberry.Info[Context, None]
+
+
+def privacy_notice(info: Info) -> PrivacyNotice:
+    return PrivacyNotice.from_settings(info.context.services.settings)
 
 
 async def products(info: Info, first: int = 20, after: str | None = None) -> ProductConnection:

@@ -11,6 +11,7 @@ from .carts.types import Cart
 from .catalogue.types import Product, ProductConnection
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
+from .privacy_notice import PrivacyNotice
 
 
 @strawberry.type
@@ -21,6 +22,9 @@ class Query:
     my_orders: OrderConnection | None = strawberry.field(resolver=orders.my_orders, description="Newest first.")
     order: Order | None = strawberry.field(resolver=orders.order, description="Only your own orders.")
     cart: Cart | None = strawberry.field(resolver=carts.cart)
+    privacy_notice: PrivacyNotice = strawberry.field(
+        resolver=catalogue.privacy_notice, description="Who is responsible for your data, and where to complain."
+    )
 
 
 @strawberry.type(description="Every payload is nullable: one failing mutation does not abort the others "

@@ -21,20 +21,20 @@ class AccessRecorder:
     staff_id: uuid.UUID
     purpose: str
     request_id: str
-    _categories: dict[uuid.UUID, set[str]] = field(default_factory=lambda: defaultdict(set))
-    _fields: dict[uuid.UUID, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Per subject, the fields read (and whether masked): cheap to note on every read, expanded once.
+    _reads: dict[uuid.UUID, set[tuple[PersonalField, bool]]] = field(default_factory=lambda: defaultdict(set))
 
     def read(self, subject_id: uuid.UUID, personal_field: PersonalField, *, masked: bool = False) -> None:
-        self._categories[subject_id].update(personal_field.declaration.categories)
-        suffix = " (masked)" if masked else ""
-        self._fields[subject_id].update(f"{column}{suffix}" for column in personal_field.columns)
+        self._reads[subject_id].add((personal_field, masked))
 
     def reads(self) -> list[AccessRead]:
-        return [
-            AccessRead(self.staff_id, subject_id, self.purpose, frozenset(self._categories[subject_id]),
-                       frozenset(fields), self.request_id)
-            for subject_id, fields in sorted(self._fields.items(), key=lambda item: str(item[0]))
-        ]
+        entries = []
+        for subject_id, fields in sorted(self._reads.items(), key=lambda item: str(item[0])):
+            categories = frozenset(c for f, _ in fields for c in f.declaration.categories)
+            columns = frozenset(f"{column}{' (masked)' if masked else ''}" for f, masked in fields
+                                for column in f.columns)
+            entries.append(AccessRead(self.staff_id, subject_id, self.purpose, categories, columns, self.request_id))
+        return entries
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.extensions.directives import DirectivesExtension, DirectivesExtensionSync
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -26,6 +27,13 @@ from .privacy_extension import PrivacyExtension
 
 
 class ShopSchema(strawberry.Schema):
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        # Our only executable directive, @purpose, sits on the operation and is read by the privacy
+        # extension. Strawberry's field-directive runner would wrap every field's resolver (making
+        # each one async) to look for field directives that cannot occur: leave it out.
+        return [e for e in super().get_extensions(sync)
+                if not isinstance(e, DirectivesExtension | DirectivesExtensionSync)]
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Only what we did not expect is logged, and only by type and traceback: never the messages,
         # which may quote what the client sent.

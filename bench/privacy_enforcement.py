@@ -31,10 +31,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from order_history import PAGE, QUERY, WARMUP, p95, seed  # type: ignore[import-not-found]
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from order_history import PAGE, QUERY, WARMUP, p95, seed  # type: ignore[import-not-found]
 from shop_privacy.app import create_app
 from shop_privacy.schema.admin_schema import admin_schema
 from shop_privacy.schema.core.context import AdminContext

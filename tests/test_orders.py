@@ -141,13 +141,12 @@ async def test_p06_a_card_number_in_any_text_input_is_rejected_and_nothing_is_st
     from shop_privacy.privacy.declarations import PersonalData
     from shop_privacy.storage.inventory import declared_columns
 
-    from sqlalchemy import String
     from sqlmodel import SQLModel
 
     free_text = [(c.table, c.column) for c in declared_columns() if isinstance(c.declaration, PersonalData)
                  and c.table in {"customers", "pending_registrations", "cart_lines", "orders", "order_lines"}
                  and "user.authorization.credentials" not in c.declaration.categories
-                 and isinstance(SQLModel.metadata.tables[c.table].columns[c.column].type, String)]
+                 and SQLModel.metadata.tables[c.table].columns[c.column].type.python_type is str]
     values: list[str] = []
     async with services.db.reader() as session:
         for table, column in free_text:

@@ -142,11 +142,12 @@ async def test_p06_a_card_number_in_any_text_input_is_rejected_and_nothing_is_st
     from shop_privacy.storage.inventory import declared_columns
 
     from sqlmodel import SQLModel
+    from sqlmodel.sql.sqltypes import AutoString
 
     free_text = [(c.table, c.column) for c in declared_columns() if isinstance(c.declaration, PersonalData)
                  and c.table in {"customers", "pending_registrations", "cart_lines", "orders", "order_lines"}
                  and "user.authorization.credentials" not in c.declaration.categories
-                 and SQLModel.metadata.tables[c.table].columns[c.column].type.python_type is str]
+                 and isinstance(SQLModel.metadata.tables[c.table].columns[c.column].type, AutoString)]
     values: list[str] = []
     async with services.db.reader() as session:
         for table, column in free_text:
@@ -177,6 +178,7 @@ async def test_p06_only_the_providers_payment_reference_is_kept(
     (stored,) = await _orders(services)
     assert stored.payment_reference == order["paymentReference"]
     from sqlmodel import SQLModel
+    from sqlmodel.sql.sqltypes import AutoString
 
     card_words = {"card", "pan", "cvc", "cvv", "expiry"}
     card_columns = [f"{table.name}.{column.name}" for table in SQLModel.metadata.tables.values()

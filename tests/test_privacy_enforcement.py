@@ -80,6 +80,7 @@ async def test_p14_accounting_for_bookkeeping_sees_org_number_and_amounts_but_no
     assert customer.data["customer"]["phone"] == "+4670*****67"
     assert _privacy(customer)["customer.phone"] == "purpose_not_permitted"
     assert customer.data["customer"]["firstName"] is None  # names are not bookkeeping data
+    assert customer.data["customer"]["email"] == "a***@e***.se"
     # An address not needed for the purpose is reduced to its city.
     assert customer.data["customer"]["address"] == {"street": None, "postalCode": None, "city": "Stockholm",
                                                     "country": "SE"}

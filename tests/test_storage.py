@@ -57,6 +57,15 @@ def test_p02_unknown_categories_purposes_and_retention_are_refused() -> None:
                         "t.c: unknown retention rule 'forever'"]
 
 
+@pytest.mark.policy("P02")
+def test_p02_a_purpose_without_a_legal_basis_stops_the_start() -> None:
+    from shop_privacy.privacy.inventory import problems_with
+    from shop_privacy.privacy.purposes import PURPOSES, Purpose
+
+    broken = {**PURPOSES, "profiling": Purpose("profiling", None, frozenset(), "Profiling", "Profilering")}
+    assert problems_with([], purposes=broken) == ["purpose 'profiling' has no legal basis"]
+
+
 def test_category_matching_is_segment_aware() -> None:
     assert covers("user.contact", "user.contact.email")
     assert covers("user.contact.email", "user.contact.email")

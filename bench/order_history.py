@@ -239,14 +239,19 @@ async def measure(app: Starlette, services: Services, url: DatabaseURL, customer
     return Figures(graphql_ms, sql_ms, per_request, one_request)
 
 
+def bench_settings(database_url: str, directory: str) -> Settings:
+    """Development settings with the cheapest argon2id parameters the settings accept."""
+    return Settings(
+        database_url=database_url, secret_key="bench-secret-key-0123456789abcdef0123456789",
+        mail_outbox_dir=Path(directory) / "outbox",
+        password_time_cost=2, password_memory_kib=19456, password_parallelism=1,
+    )
+
+
 async def run(database_url: str, orders: int, lines: int, iterations: int) -> None:
     url = DatabaseURL.parse(database_url)
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
-        settings = Settings(
-            database_url=database_url, secret_key="bench-secret-key-0123456789abcdef0123456789",
-            mail_outbox_dir=Path(tmp) / "outbox",
-            password_time_cost=2, password_memory_kib=19456, password_parallelism=1,
-        )
+        settings = bench_settings(database_url, tmp)
         upgrade(url)
         services = build_services(settings)
         app = create_app(settings, services=services)

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from order_history import PAGE, QUERY, WARMUP, p95, seed  # type: ignore[import-not-found]
+from order_history import PAGE, QUERY, WARMUP, bench_settings, p95, seed  # type: ignore[import-not-found]
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -41,7 +41,6 @@ from shop_privacy.schema.core.context import AdminContext
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.schema.storefront import storefront_schema
 from shop_privacy.services import Services, build_services
-from shop_privacy.settings import Settings
 from shop_privacy.storage.migrate import upgrade
 from shop_privacy.web.graphql_view import GraphQLView
 
@@ -103,11 +102,7 @@ async def staff_token(services: Services) -> str:
 
 async def run(database_url: str, orders: int, lines: int, iterations: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-privacy-") as tmp:
-        settings = Settings(
-            database_url=database_url, secret_key="bench-secret-key-0123456789abcdef0123456789",
-            mail_outbox_dir=Path(tmp) / "outbox",
-            password_time_cost=2, password_memory_kib=19456, password_parallelism=1,
-        )
+        settings = bench_settings(database_url, tmp)
         upgrade(database_url)
         services = build_services(settings)
         enforced = create_app(settings, services=services)

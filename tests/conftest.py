@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -127,6 +128,20 @@ async def app(settings: Settings, services: Services) -> AsyncIterator[Starlette
 @pytest.fixture
 def outbox(settings: Settings, services: Services) -> Outbox:
     return Outbox(settings.mail_outbox_dir, services.mailer)
+
+
+@asynccontextmanager
+async def client_with(database_url: str, tmp_path: Path, *, base_url: str = "http://testserver",
+                      **overrides: object) -> AsyncIterator[StorefrontClient]:
+    """A client of an app started with other settings than the default fixture's."""
+    settings = make_settings(database_url, tmp_path, **overrides)
+    services = build_services(settings)
+    app = create_app(settings, services=services)
+    async with app.router.lifespan_context(app):
+        client = client_for(app, base_url=base_url)
+        yield client
+        await client.http.aclose()
+    await services.db.dispose()
 
 
 def client_for(app: Starlette, ip: str = "203.0.113.7", base_url: str = "http://testserver") -> StorefrontClient:

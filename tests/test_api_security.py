@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from shop_privacy.app import create_app
-from shop_privacy.services import Services, build_services
+from shop_privacy.services import Services
 
-from .conftest import client_for, make_settings
+from .conftest import client_with, make_settings
 from .helpers import ME, StorefrontClient, create_customer, login
 
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P21")]
@@ -55,34 +54,23 @@ async def test_p21_alias_and_token_limits(client: StorefrontClient, settings) ->
 async def test_p21_query_depth_is_limited(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(database_url, tmp_path, max_query_depth=3)
-    services = build_services(settings)
-    app = create_app(settings, services=services)
-    async with app.router.lifespan_context(app):
-        client = client_for(app)
+    async with client_with(database_url, tmp_path, max_query_depth=3) as client:
         assert (await client.gql("{ products(first: 1) { edges { cursor } } }")).ok()
         deep = await client.gql("{ products(first: 1) { edges { node { unitPrice { net { currency } } } } } }")
         assert deep.codes == ["GRAPHQL_VALIDATION_FAILED"]
-        await client.http.aclose()
-    await services.db.dispose()
 
 
 async def test_p21_production_turns_off_introspection_graphiql_and_field_suggestions(
     database_url: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(database_url, tmp_path, environment="production", smtp_url="smtp://mail.example:587")
-    services = build_services(settings)
-    app = create_app(settings, services=services)
-    async with app.router.lifespan_context(app):
-        client = client_for(app, base_url="https://shop.example")
+    async with client_with(database_url, tmp_path, base_url="https://shop.example", environment="production",
+                           smtp_url="smtp://mail.example:587") as client:
         introspection = await client.gql("{ __schema { types { name } } }")
         assert introspection.data is None and set(introspection.codes) == {"GRAPHQL_VALIDATION_FAILED"}
         ide = await client.http.get("/graphql", headers={"accept": "text/html"})
         assert ide.status_code != 200 or "graphiql" not in ide.text.lower()
         typo = await client.gql("{ mee { id } }")
         assert "Did you mean" not in typo.errors[0]["message"]
-        await client.http.aclose()
-    await services.db.dispose()
 
 
 async def test_development_offers_graphiql_and_introspection(client: StorefrontClient) -> None:

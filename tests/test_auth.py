@@ -99,16 +99,10 @@ async def test_p21_session_token_is_stored_only_as_a_hash_and_cookie_is_httponly
 async def test_p21_production_cookies_are_secure_and_host_prefixed(
     database_url: str, tmp_path, catalogue: dict[str, uuid.UUID]  # noqa: ANN001
 ) -> None:
-    from shop_privacy.app import create_app
-    from shop_privacy.services import build_services
+    from .conftest import client_with
 
-    from .conftest import make_settings
-
-    settings = make_settings(database_url, tmp_path, environment="production", smtp_url="smtp://mail.example:587")
-    services = build_services(settings)
-    app = create_app(settings, services=services)
-    async with app.router.lifespan_context(app):
-        client = client_for(app, base_url="https://shop.example")
+    async with client_with(database_url, tmp_path, base_url="https://shop.example", environment="production",
+                           smtp_url="smtp://mail.example:587") as client:
         response = await client.http.post("/graphql", json={
             "query": "mutation($i: AddToCartInput!) { addToCart(input: $i) { itemCount } }",
             "variables": {"i": {"productId": _product_id(catalogue["HOSTING-START"])}}})
@@ -116,8 +110,6 @@ async def test_p21_production_cookies_are_secure_and_host_prefixed(
         assert cookie.startswith("__Host-sp_cart=")
         assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/" in cookie and "Domain" not in cookie
         assert response.headers["strict-transport-security"].startswith("max-age=")
-        await client.http.aclose()
-    await services.db.dispose()
 
 
 def _product_id(row_id: uuid.UUID) -> str:

@@ -138,11 +138,11 @@ async def test_p06_a_card_number_in_any_text_input_is_rejected_and_nothing_is_st
     assert response.errors[0]["extensions"]["reason"] == "card_number"
     # Every text a customer can write lands in a declared personal column; hashes and random ids
     # (which may hold digit runs by chance) are not such texts.
-    from shop_privacy.privacy.declarations import PersonalData
-    from shop_privacy.storage.inventory import declared_columns
-
     from sqlmodel import SQLModel
     from sqlmodel.sql.sqltypes import AutoString
+
+    from shop_privacy.privacy.declarations import PersonalData
+    from shop_privacy.storage.inventory import declared_columns
 
     free_text = [(c.table, c.column) for c in declared_columns() if isinstance(c.declaration, PersonalData)
                  and c.table in {"customers", "pending_registrations", "cart_lines", "orders", "order_lines"}
@@ -178,7 +178,6 @@ async def test_p06_only_the_providers_payment_reference_is_kept(
     (stored,) = await _orders(services)
     assert stored.payment_reference == order["paymentReference"]
     from sqlmodel import SQLModel
-    from sqlmodel.sql.sqltypes import AutoString
 
     card_words = {"card", "pan", "cvc", "cvv", "expiry"}
     card_columns = [f"{table.name}.{column.name}" for table in SQLModel.metadata.tables.values()

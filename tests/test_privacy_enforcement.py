@@ -192,21 +192,12 @@ async def test_customers_still_read_all_of_their_own_data(
 async def test_p01_p28_the_api_names_the_controller_the_dpo_and_the_supervisory_authority(
     database_url: str, tmp_path
 ) -> None:  # noqa: ANN001
-    from shop_privacy.app import create_app
-    from shop_privacy.services import build_services
+    from .conftest import client_with
 
-    from .conftest import client_for, make_settings
-
-    settings = make_settings(database_url, tmp_path, controller_name="NESK", dpo_email="vd@nesk.se")
-    services = build_services(settings)
-    app = create_app(settings, services=services)
-    async with app.router.lifespan_context(app):
-        client = client_for(app)
+    async with client_with(database_url, tmp_path, controller_name="NESK", dpo_email="vd@nesk.se") as client:
         notice = (await client.gql("{ privacyNotice { controller dpoEmail supervisoryAuthority } }")).ok()
         assert notice["privacyNotice"]["controller"] == "NESK" and notice["privacyNotice"]["dpoEmail"] == "vd@nesk.se"
         assert "IMY" in notice["privacyNotice"]["supervisoryAuthority"]
-        await client.http.aclose()
-    await services.db.dispose()
 
 
 async def test_staff_logins_answer_alike_for_unknown_and_wrong_and_set_a_staff_cookie(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, TypeVar
 
 import strawberry
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import Forbidden, NotFound
 from ..orders.service import OrderSearch
@@ -31,6 +32,7 @@ from ..storage.tables import StaffUser
 from .inputs import required_id
 
 Info = strawberry.Info[AdminContext, None]
+Row = TypeVar("Row")
 CustomerSearch = Annotated[str | None, strawberry.argument(
     description="An exact e-mail address, or the start of a first name, last name or full name.",
     directives=[personal_directive(CustomerRow.email, CustomerRow.first_name, CustomerRow.last_name)],
@@ -93,17 +95,21 @@ async def customers(info: Info, search: CustomerSearch = None, first: int = 20,
     return connection_from_page(page, lambda row: Customer.from_row(row, guard))
 
 
-async def customer(info: Info, id: strawberry.ID) -> Customer | None:  # noqa: A002 - GraphQL's name
-    context = info.context
+async def _one(context: AdminContext, type_name: str, id: str,  # noqa: A002
+               fetch: Callable[[AsyncSession, uuid.UUID], Awaitable[Row | None]]) -> Row | None:
+    """The row behind an opaque id, for a logged-in staff member; None for a bad id or no row."""
     await context.require_staff()
-    customer_id = decode_id("Customer", id)
-    if customer_id is None:
+    row_id = decode_id(type_name, id)
+    if row_id is None:
         return None
     async with context.read() as session:
-        row = await context.services.directory.get(session, customer_id)
-    if row is None:
-        return None
-    return Customer.from_row(row, await _guard_with_consents(context, [row.id]))
+        return await fetch(session, row_id)
+
+
+async def customer(info: Info, id: strawberry.ID) -> Customer | None:  # noqa: A002 - GraphQL's name
+    context = info.context
+    row = await _one(context, "Customer", id, context.services.directory.get)
+    return Customer.from_row(row, await _guard_with_consents(context, [row.id])) if row else None
 
 
 async def orders(info: Info, filter: OrderFilter | None = None, first: int = 20,  # noqa: A002
@@ -125,15 +131,8 @@ async def orders(info: Info, filter: OrderFilter | None = None, first: int = 20,
 
 async def order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002 - GraphQL's name
     context = info.context
-    await context.require_staff()
-    order_id = decode_id("Order", id)
-    if order_id is None:
-        return None
-    async with context.read() as session:
-        row = await context.services.orders.staff_get(session, order_id)
-    if row is None:
-        return None
-    return Order.from_row(row, await _guard_with_consents(context, [row.customer_id]))
+    row = await _one(context, "Order", id, context.services.orders.staff_get)
+    return Order.from_row(row, await _guard_with_consents(context, [row.customer_id])) if row else None
 
 
 async def access_log(info: Info, subject_id: strawberry.ID, first: int = 20,

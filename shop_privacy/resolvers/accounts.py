@@ -22,13 +22,13 @@ from ..schema.accounts.types import (
     UpdateProfileInput,
     UpdateProfilePayload,
 )
-from ..schema.core.context import Context
+from ..schema.core.context import StorefrontContext
 from ..schema.core.minimisation import reject_unneeded
 from ..schema.core.personal import personal_directive
 from ..storage.tables import Customer as CustomerRow
 from .inputs import input_data
 
-Info = strawberry.Info[Context, None]
+Info = strawberry.Info[StorefrontContext, None]
 PersonalEmail = Annotated[str, strawberry.argument(directives=[personal_directive(CustomerRow.email)])]
 
 REGISTER_ACCEPTED = (
@@ -47,7 +47,7 @@ async def me(info: Info) -> Customer | None:
     return Customer.from_row(row, await context.guard()) if row else None
 
 
-async def _logged_in(context: Context, result: LoggedIn, delivery: TokenDelivery) -> LoginPayload:
+async def _logged_in(context: StorefrontContext, result: LoggedIn, delivery: TokenDelivery) -> LoginPayload:
     context.act_as(Viewer(result.customer_id, result.session_id))
     context.clear_cart_cookie()  # the cart now belongs to the account
     if delivery is TokenDelivery.COOKIE:

@@ -6,21 +6,21 @@ import strawberry
 
 from ..carts.service import CART_PURPOSES, CartOwner, CartView
 from ..schema.carts.types import AddToCartInput, Cart, UpdateCartLineInput
-from ..schema.core.context import Context
+from ..schema.core.context import StorefrontContext
 from ..schema.core.minimisation import reject_unneeded
 from .inputs import input_data, required_id
 
-Info = strawberry.Info[Context, None]
+Info = strawberry.Info[StorefrontContext, None]
 
 
-async def _owner(context: Context) -> CartOwner:
+async def _owner(context: StorefrontContext) -> CartOwner:
     viewer = await context.viewer()
     if viewer is not None:
         return CartOwner(customer_id=viewer.customer_id, token=None)
     return CartOwner(customer_id=None, token=context.cart_token)
 
 
-async def _cart(context: Context, view: CartView | None) -> Cart | None:
+async def _cart(context: StorefrontContext, view: CartView | None) -> Cart | None:
     return Cart.from_view(view, await context.guard()) if view else None
 
 

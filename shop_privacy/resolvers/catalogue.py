@@ -6,11 +6,11 @@ import strawberry
 
 from ..schema.catalogue.types import Product, ProductConnection
 from ..schema.core.connections import connection_from_page
-from ..schema.core.context import Context
+from ..schema.core.context import StorefrontContext
 from ..schema.core.ids import decode_id
 from ..schema.privacy_notice import PrivacyNotice
 
-Info = strawberry.Info[Context, None]
+Info = strawberry.Info[StorefrontContext, None]
 
 
 def privacy_notice(info: Info) -> PrivacyNotice:

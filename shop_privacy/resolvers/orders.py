@@ -7,13 +7,13 @@ import strawberry
 from ..orders.service import CHECKOUT_PURPOSES
 from ..payments.providers import PaymentMethod as Method
 from ..schema.core.connections import connection_from_page
-from ..schema.core.context import Context
+from ..schema.core.context import StorefrontContext
 from ..schema.core.ids import decode_id
 from ..schema.core.minimisation import reject_unneeded
 from ..schema.orders.types import CheckoutInput, Order, OrderConnection
 from .inputs import input_data
 
-Info = strawberry.Info[Context, None]
+Info = strawberry.Info[StorefrontContext, None]
 
 
 async def my_orders(info: Info, first: int = 20, after: str | None = None) -> OrderConnection | None:

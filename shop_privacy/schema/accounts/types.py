@@ -46,8 +46,8 @@ class Customer:
     row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def values(cls, row: CustomerRow, guard: PrivacyGuard) -> dict[str, object]:
-        return guard.shape(cls, row.id, {
+    def from_row(cls, row: CustomerRow, guard: PrivacyGuard) -> Customer:
+        return cls(**guard.shape(cls, row.id, {  # type: ignore[arg-type]
             "id": encode_id("Customer", row.id),
             "row_id": row.id,
             "email": row.email,
@@ -63,11 +63,7 @@ class Customer:
             "preferred_language": Language(row.preferred_language),
             "created_at": row.created_at,
             "last_login_at": row.last_login_at,
-        })
-
-    @classmethod
-    def from_row(cls, row: CustomerRow, guard: PrivacyGuard) -> Customer:
-        return cls(**cls.values(row, guard))  # type: ignore[arg-type]
+        }))
 
 
 @strawberry.enum(description="How a login hands over the session token.")

@@ -127,9 +127,6 @@ class StorefrontContext(BaseContext):
         self.cookies.clear(self.response, self.cookies.cart_name)
 
 
-# The storefront's resolvers and types were written against this name.
-Context = StorefrontContext
-
 
 @dataclass
 class AdminContext(BaseContext):

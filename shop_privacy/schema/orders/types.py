@@ -134,8 +134,8 @@ class Order:
         return [OrderLine.from_row(row, self.currency, self.subject_id, self.guard) for row in rows]
 
     @classmethod
-    def values(cls, row: OrderRow, guard: PrivacyGuard) -> dict[str, object]:
-        return guard.shape(cls, row.customer_id, {
+    def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> Order:
+        return cls(**guard.shape(cls, row.customer_id, {  # type: ignore[arg-type]
             "id": encode_id("Order", row.id),
             "customer_id": encode_id("Customer", row.customer_id) if row.customer_id else None,
             "number": row.order_number,
@@ -149,11 +149,7 @@ class Order:
             "subject_id": row.customer_id,
             "currency": row.currency,
             "guard": guard,
-        })
-
-    @classmethod
-    def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> Order:
-        return cls(**cls.values(row, guard))  # type: ignore[arg-type]
+        }))
 
 
 OrderConnection = Connection[Order]

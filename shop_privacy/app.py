@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from .mail.mailer import MailBackend
 from .payments.providers import PaymentMethod, PaymentProvider
+from .plugins import Plugin
 from .schema.admin_schema import admin_schema
 from .schema.core.context import AdminContext
 from .schema.storefront import storefront_schema
@@ -22,6 +23,7 @@ from .services import Services, build_services
 from .settings import Settings
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
+from .web.export_download import export_download_route
 from .web.graphql_view import GraphQLView
 from .web.middleware import BodySizeLimit, SecurityHeaders
 
@@ -36,11 +38,16 @@ def create_app(
     services: Services | None = None,
     mail_backend: MailBackend | None = None,
     payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
+    plugins: Sequence[Plugin] = (),
 ) -> Starlette:
     settings = settings or Settings()
+    services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,
+                                          plugins=plugins)
     # Undeclared personal data stops the start (P02), before anything is served.
     check_declarations()
-    services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers)
+    for plugin in services.plugins:
+        if plugin.metadata is not None:
+            check_declarations(plugin.metadata)
     storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production)
     staff = GraphQLView(admin_schema(settings), services, graphiql=not settings.production,
                         context_class=AdminContext)
@@ -63,6 +70,7 @@ def create_app(
         routes=[
             Route("/graphql", storefront, methods=["GET", "POST"]),
             Route("/admin/graphql", staff, methods=["GET", "POST"]),
+            export_download_route(services),
             Route("/health", health, methods=["GET"]),
         ],
         middleware=[

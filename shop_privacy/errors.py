@@ -48,6 +48,10 @@ class Conflict(ShopError):
     code = "CONFLICT"
 
 
+class ReauthenticationRequired(ShopError):
+    code = "REAUTHENTICATION_REQUIRED"
+
+
 class RateLimited(ShopError):
     code = "RATE_LIMITED"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+
+from sqlmodel import SQLModel
 
 from .accounts.authentication import Authentication
 from .accounts.credentials import Credentials
@@ -21,9 +23,16 @@ from .consents.service import ConsentService
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
+from .plugins import Plugin
+from .rights.erasure import Eraser
+from .rights.export import DataExport
+from .rights.requests import RequestQueue
+from .rights.service import Rights
+from .rights.subject_map import Resolver, SubjectMap
 from .sessions import SessionStore
 from .settings import Settings
 from .staff.accounts import StaffAccounts
+from .storage import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .storage.database import Database
 from .storage.tables import AuthSession, StaffSession
 from .tokens import Signer
@@ -47,6 +56,8 @@ class Services:
     directory: CustomerDirectory
     staff: StaffAccounts
     access_log: AccessLog
+    rights: Rights
+    plugins: tuple[Plugin, ...]
 
 
 def build_services(
@@ -55,6 +66,7 @@ def build_services(
     db: Database | None = None,
     mail_backend: MailBackend | None = None,
     payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
+    plugins: Sequence[Plugin] = (),
 ) -> Services:
     db = db or Database(settings.database_url)
     signer = Signer(settings.secret)
@@ -77,6 +89,16 @@ def build_services(
         carts=carts,
     )
     authentication = Authentication(deps)
+    subject_map = SubjectMap(
+        [SQLModel.metadata, *(p.metadata for p in plugins if p.metadata is not None)],
+        {**_core_resolvers(throttle), **{k: v for p in plugins for k, v in p.resolvers.items()}},
+    )
+    profiles = Profiles(deps)
+    rights = Rights(
+        db, settings, hasher, signer, mailer, profiles,
+        DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
+        Eraser(subject_map), RequestQueue(settings.max_page_size),
+    )
     return Services(
         settings=settings,
         db=db,
@@ -89,7 +111,7 @@ def build_services(
         authentication=authentication,
         registration=Registration(deps, authentication),
         credentials=Credentials(deps),
-        profiles=Profiles(deps),
+        profiles=profiles,
         consents=ConsentService(db, settings.policy_version),
         directory=CustomerDirectory(settings.max_page_size),
         staff=StaffAccounts(db, hasher, SessionStore(
@@ -98,4 +120,16 @@ def build_services(
             absolute_timeout=timedelta(seconds=settings.staff_session_absolute_timeout_seconds),
         ), throttle),
         access_log=AccessLog(db, settings.secret, settings.max_page_size),
+        rights=rights,
+        plugins=tuple(plugins),
     )
+
+
+def _core_resolvers(throttle: Throttle) -> dict[str, Resolver]:
+    """Tables keyed by something other than the customer's id."""
+    return {
+        # Failed-login counters are keyed by a keyed hash of the e-mail address.
+        "login_throttle": lambda table, subject: table.c.key == throttle.keys(subject.email, None).account,
+        # Registrations not yet confirmed are found by their address.
+        "pending_registrations": lambda table, subject: table.c.email == subject.email,
+    }

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     password_reset_max_age_seconds: int = Field(3600, ge=60)
     email_change_max_age_seconds: int = Field(24 * 3600, ge=60)
     registration_max_age_seconds: int = Field(24 * 3600, ge=60)
+    export_link_max_age_seconds: int = Field(7 * 24 * 3600, ge=300)
     cart_cookie_max_age_seconds: int = Field(30 * 24 * 3600, ge=3600)
 
     # Failed logins inside the window before a lock-out, per account and per client address.

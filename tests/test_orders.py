@@ -166,7 +166,8 @@ async def test_p06_services_refuse_card_numbers_even_without_graphql(
 
     customer_id = await create_customer(services, unique_email)
     with pytest.raises(BadUserInput, match="card number"):
-        await services.profiles.update(Viewer(customer_id, uuid.uuid4()), {"company_name": VISA_TEST})
+        await services.profiles.update(Viewer(customer_id, uuid.uuid4()), {"company_name": VISA_TEST},
+                                       request_id="test")
 
 
 @pytest.mark.policy("P06")
@@ -222,7 +223,9 @@ def test_p07_the_ip_address_has_its_own_short_retention() -> None:
     assert declaration.categories == ("user.device.ip_address",)
     rule = RETENTION_RULES[declaration.retention]
     assert rule.period is not None and rule.period.days <= 90
-    assert rule.period < RETENTION_RULES["bookkeeping"].period  # type: ignore[operator]
+    from datetime import timedelta
+
+    assert rule.period < timedelta(days=365 * RETENTION_RULES["bookkeeping"].years)
 
 
 # P12: accounts see their own orders

@@ -33,6 +33,7 @@ NOT_EXPOSED = {
     "staff_sessions": "sessions",
     "consents": "the consent API comes with the consent ledger",
     "carts.updated_at": "bookkeeping of the row",
+    "rectifications": "the change history is part of the export",
 }
 
 # Fields that are not personal fields although their type carries personal data, and why.
@@ -42,7 +43,8 @@ PLAIN_FIELDS = {
     "AccessLogEntry.sequence", "AccessLogEntry.staffMemberId", "AccessLogEntry.subjectId",
     "AccessLogEntry.requestId", "LoginPayload.customer", "LoginPayload.cartMerged", "LoginPayload.sessionToken",
     "UpdateProfilePayload.customer", "UpdateProfilePayload.emailChangePending", "StaffLoginPayload.staffMember",
-    "StaffLoginPayload.sessionToken",
+    "StaffLoginPayload.sessionToken", "SubjectRequest.id", "SubjectRequest.customerId",
+    "DataExportPayload.downloadUrl", "DataExportPayload.expiresAt", "DataExportPayload.request",
 }
 # Types that hold no personal data of their own (catalogue, money amounts, paging).
 PLAIN_TYPES = {"Product", "Money", "TaxedMoney", "PageInfo", "Accepted", "PrivacyNotice", "Query", "Mutation"}

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, MetaData, String, Table, create_engine
 from sqlmodel import SQLModel
 
-from shop_privacy.privacy.declarations import NotPersonal, PersonalData, SubjectLink
+from shop_privacy.privacy.declarations import NotPersonal, ParentLink, PersonalData, SubjectLink
 from shop_privacy.privacy.inventory import InventoryError
 from shop_privacy.privacy.taxonomy import covers
 from shop_privacy.storage import tables  # noqa: F401
@@ -29,7 +29,8 @@ def test_migrations_create_exactly_the_models_schema(database_url: str) -> None:
 def test_p02_every_column_of_every_table_is_declared() -> None:
     check_declarations()
     columns = declared_columns()
-    assert columns and all(isinstance(c.declaration, PersonalData | NotPersonal | SubjectLink) for c in columns)
+    assert columns and all(isinstance(c.declaration, PersonalData | NotPersonal | SubjectLink | ParentLink)
+                           for c in columns)
 
 
 @pytest.mark.policy("P02")

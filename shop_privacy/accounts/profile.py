@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput, InvalidCredentials, NotFound
 from ..mail.templates import compose
-from ..storage.tables import Customer
+from ..storage.tables import Customer, Rectification
 from ..storage.types import utc_now
 from ..tokens import InvalidToken
 from ..validation import parse
@@ -41,11 +42,23 @@ _ADDRESS_FIELDS = {
 }
 
 
+# Called inside the update's transaction with the changed columns.
+ChangeHook = Callable[[AsyncSession, list[str]], None]
+
+
 @dataclass(frozen=True)
 class ProfileUpdated:
     customer: Customer
     changed_fields: list[str]  # column names; what, never the old value
     email_change_pending: bool
+
+
+def record_rectifications(session: AsyncSession, customer_id: uuid.UUID, columns: list[str], *, changed_by: str,
+                          request_id: str) -> None:
+    """What changed, when, by whom, through which request; never the old value (P23)."""
+    now = utc_now()
+    session.add_all(Rectification(customer_id=customer_id, field=f"customers.{column}", changed_at=now,
+                                  changed_by=changed_by, request_id=request_id) for column in columns)
 
 
 def _fingerprint(email: str) -> str:
@@ -60,15 +73,30 @@ class Profiles:
     async def get(self, session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
         return await session.get(Customer, customer_id)
 
-    async def update(self, viewer: Viewer, data: dict[str, Any]) -> ProfileUpdated:
+    async def update(self, viewer: Viewer, data: dict[str, Any], *, request_id: str) -> ProfileUpdated:
+        """The customer corrects their own profile (P23)."""
+        return await self._update(viewer.customer_id, parse(ProfileUpdate, data), changed_by="customer",
+                                  request_id=request_id)
+
+    async def correct(self, staff_id: uuid.UUID, customer_id: uuid.UUID, data: dict[str, Any], *,
+                      request_id: str, also: ChangeHook | None = None) -> ProfileUpdated:
+        """Staff correct a customer's profile on their behalf; the e-mail address only the customer
+        changes. `also` runs in the same transaction when something changed."""
         command = parse(ProfileUpdate, data)
+        if command.email is not None or command.current_password is not None:
+            raise BadUserInput("Only the customer can change their e-mail address.", reason="customer_only")
+        return await self._update(customer_id, command, changed_by=f"staff:{staff_id}", request_id=request_id,
+                                  also=also)
+
+    async def _update(self, customer_id: uuid.UUID, command: ProfileUpdate, *, changed_by: str,
+                      request_id: str, also: ChangeHook | None = None) -> ProfileUpdated:
         deps = self._deps
         given = command.model_fields_set
         email_change = command.email
         if email_change is not None:
             assert command.current_password is not None  # the command's own rule
             async with deps.db.reader() as session:
-                current = await session.get(Customer, viewer.customer_id)
+                current = await session.get(Customer, customer_id)
             if current is None:
                 raise NotFound("No such customer.")
             if not await deps.hasher.verify(current.password_hash, command.current_password):
@@ -76,7 +104,7 @@ class Profiles:
             if email_change == current.email:
                 email_change = None
         async with deps.db.transaction() as session:
-            customer = await session.get(Customer, viewer.customer_id)
+            customer = await session.get(Customer, customer_id)
             if customer is None:
                 raise NotFound("No such customer.")
             changed: list[str] = []
@@ -95,6 +123,9 @@ class Profiles:
             if changed:
                 customer.updated_at = utc_now()
                 session.add(customer)
+                record_rectifications(session, customer.id, changed, changed_by=changed_by, request_id=request_id)
+                if also is not None:
+                    also(session, changed)
         if email_change is not None:
             token = deps.signer.sign(_EMAIL_CHANGE_PURPOSE, {
                 "customer": str(customer.id), "from": _fingerprint(customer.email), "to": email_change,
@@ -105,7 +136,7 @@ class Profiles:
                     customer.id, ",".join(changed) or "-", email_change is not None)
         return ProfileUpdated(customer, changed, email_change is not None)
 
-    async def confirm_email_change(self, token: str) -> Customer:
+    async def confirm_email_change(self, token: str, *, request_id: str) -> Customer:
         deps = self._deps
         payload = deps.signer.unsign(_EMAIL_CHANGE_PURPOSE, token,
                                      max_age_seconds=deps.settings.email_change_max_age_seconds)
@@ -127,6 +158,7 @@ class Profiles:
             customer.email = new_email
             customer.updated_at = utc_now()
             session.add(customer)
+            record_rectifications(session, customer.id, ["email"], changed_by="customer", request_id=request_id)
         deps.mailer.send(compose("email_changed", to=old_email, language=customer.preferred_language))
         logger.info("e-mail changed customer_id=%s", customer.id)
         return customer

@@ -48,12 +48,21 @@ class NotPersonal:
 
 @dataclass(frozen=True)
 class SubjectLink:
-    """A reference to the data subject (a customer id): not a value to show, the key to find them."""
+    """A reference to the data subject (a customer id): not a value to show, the key to find them.
+    `is_key`: the column is the subject's own id (their own row)."""
 
     subject: str = "customer"
+    is_key: bool = False
 
 
-Declaration = PersonalData | NotPersonal | SubjectLink
+@dataclass(frozen=True)
+class ParentLink:
+    """A reference to a row that belongs to a data subject: this row then belongs to them too."""
+
+    table: str
+
+
+Declaration = PersonalData | NotPersonal | SubjectLink | ParentLink
 
 NOT_PERSONAL = NotPersonal()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -17,10 +17,36 @@ class RetentionRule:
     period: timedelta | None  # None: as long as the anchor exists (e.g. the account)
     description_en: str
     description_sv: str
+    years: int = 0  # for periods counted in whole years (the Bookkeeping Act's seven)
+
+    @property
+    def description(self) -> Mapping[str, str]:
+        return {"en": self.description_en, "sv": self.description_sv}
 
 
-def _rule(key: str, anchor: str, period: timedelta | None, en: str, sv: str) -> tuple[str, RetentionRule]:
-    return key, RetentionRule(key, anchor, period, en, sv)
+def _rule(key: str, anchor: str, period: timedelta | None, en: str, sv: str,
+          years: int = 0) -> tuple[str, RetentionRule]:
+    return key, RetentionRule(key, anchor, period, en, sv, years)
+
+
+def end_of_fiscal_year(moment: datetime | date) -> date:
+    """The fiscal year is the calendar year (the Swedish default for most companies)."""
+    return date(moment.year, 12, 31)
+
+
+def erase_on(rule: RetentionRule, anchors: Mapping[str, datetime | date | None]) -> date | None:
+    """The day a value under `rule` is due for erasure, from the row's anchor values; None while it
+    lasts as long as something else does (the account, the employment)."""
+    if rule.anchor == "end_of_fiscal_year":
+        placed = anchors.get("placed_at")
+        if placed is None:
+            return None
+        end = end_of_fiscal_year(placed)
+        return date(end.year + rule.years, end.month, end.day)
+    base = anchors.get(rule.anchor)
+    if base is None or rule.period is None:
+        return None
+    return (base + rule.period).date() if isinstance(base, datetime) else base + rule.period
 
 
 DAY = timedelta(days=1)
@@ -53,8 +79,13 @@ RETENTION_RULES: Mapping[str, RetentionRule] = dict(
               "Så länge samtycket används, sedan tre år för att kunna visa att det lämnades"),
         _rule("access_log", "recorded_at", 3 * 365 * DAY,
               "Three years after the access", "Tre år efter åtkomsten"),
-        _rule("bookkeeping", "end_of_fiscal_year", 7 * 365 * DAY,
+        _rule("rights_request", "received_at", 3 * 365 * DAY,
+              "Three years after the request, to show how it was handled",
+              "Tre år efter begäran, för att visa hur den hanterades"),
+        _rule("rectification", "changed_at", 3 * 365 * DAY,
+              "Three years after the change", "Tre år efter ändringen"),
+        _rule("bookkeeping", "end_of_fiscal_year", None,
               "Seven years after the end of the fiscal year (Swedish Bookkeeping Act)",
-              "Sju år efter räkenskapsårets utgång (bokföringslagen)"),
+              "Sju år efter räkenskapsårets utgång (bokföringslagen)", years=7),
     ]
 )

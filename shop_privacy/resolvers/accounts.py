@@ -130,12 +130,12 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
     context = info.context
     viewer = await context.require_viewer()
     reject_unneeded(input, PROFILE_PURPOSES)
-    result = await context.services.profiles.update(viewer, input_data(input))
+    result = await context.services.profiles.update(viewer, input_data(input), request_id=context.request_id)
     return UpdateProfilePayload(customer=Customer.from_row(result.customer, await context.guard()),
                                 email_change_pending=result.email_change_pending)
 
 
 async def confirm_email_change(info: Info, token: str) -> bool | None:
     """The link authenticates the change; the answer says only that it was made."""
-    await info.context.services.profiles.confirm_email_change(token)
+    await info.context.services.profiles.confirm_email_change(token, request_id=info.context.request_id)
     return True

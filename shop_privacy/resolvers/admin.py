@@ -9,13 +9,16 @@ from typing import Annotated, TypeVar
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..accounts.commands import PROFILE_PURPOSES
 from ..errors import Forbidden, NotFound
 from ..orders.service import OrderSearch
 from ..privacy.purposes import StaffRole
+from ..rights.requests import RequestStatus
 from ..schema.accounts.types import Customer, TokenDelivery
 from ..schema.admin.types import (
     AccessLogConnection,
     AccessLogEntry,
+    CorrectCustomerInput,
     OrderFilter,
     StaffLoginInput,
     StaffLoginPayload,
@@ -25,11 +28,14 @@ from ..schema.core.connections import Connection, connection_from_page
 from ..schema.core.context import AdminContext
 from ..schema.core.guard import PrivacyGuard
 from ..schema.core.ids import decode_id
+from ..schema.core.minimisation import reject_unneeded
 from ..schema.core.personal import personal_directive
 from ..schema.orders.types import Order, OrderConnection
+from ..schema.rights.types import RegisterRequestInput, SubjectRequest, SubjectRequestConnection
+from ..staff.accounts import StaffViewer
 from ..storage.tables import Customer as CustomerRow
 from ..storage.tables import StaffUser
-from .inputs import required_id
+from .inputs import input_data, required_id
 
 Info = strawberry.Info[AdminContext, None]
 Row = TypeVar("Row")
@@ -147,3 +153,51 @@ async def access_log(info: Info, subject_id: strawberry.ID, first: int = 20,
         page = await context.services.access_log.for_subject(session, subject, first=first, after=after)
     guard = await context.guard()
     return connection_from_page(page, lambda row: AccessLogEntry.from_row(row, guard))
+
+
+async def _require_dpo(context: AdminContext) -> StaffViewer:
+    staff = await context.require_staff()
+    if staff.role is not StaffRole.DPO:
+        raise Forbidden("Only the data protection officer works the request queue.")
+    return staff
+
+
+async def subject_requests(info: Info, status: RequestStatus | None = None, first: int = 20,
+                           after: str | None = None) -> SubjectRequestConnection | None:
+    """The DPO's queue, soonest due first."""
+    context = info.context
+    await _require_dpo(context)
+    async with context.read() as session:
+        page = await context.services.rights.queue.page(session, status, first=first, after=after)
+    guard = await context.guard()
+    return connection_from_page(page, lambda row: SubjectRequest.from_row(row, guard))
+
+
+async def register_subject_request(info: Info, input: RegisterRequestInput) -> SubjectRequest | None:  # noqa: A002
+    """A request that arrived by e-mail or letter, with a note of how the identity was verified."""
+    context = info.context
+    staff = await _require_dpo(context)
+    request = await context.services.rights.register(
+        staff.staff_id, required_id("Customer", input.customer_id, "customer"),
+        input.kind, input.identity_verification, input.received_at)
+    return SubjectRequest.from_row(request, await context.guard())
+
+
+async def run_subject_request(info: Info, id: strawberry.ID) -> SubjectRequest | None:  # noqa: A002
+    """Carry out a request: an erasure runs (or waits, saying why); an export's link is mailed."""
+    context = info.context
+    await _require_dpo(context)
+    request = await context.services.rights.run(required_id("SubjectRequest", id, "request"))
+    return SubjectRequest.from_row(request, await context.guard())
+
+
+async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
+                           input: CorrectCustomerInput) -> Customer | None:
+    """Staff correct a customer's data on their behalf (P23); recorded as a request and in the history."""
+    context = info.context
+    staff = await context.require_staff()
+    customer_id = required_id("Customer", id, "customer")
+    data = input_data(input)
+    reject_unneeded(input, PROFILE_PURPOSES)
+    result = await context.services.rights.correct(staff.staff_id, customer_id, data, request_id=context.request_id)
+    return Customer.from_row(result.customer, await _guard_with_consents(context, [customer_id]))

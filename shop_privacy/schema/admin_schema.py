@@ -14,6 +14,7 @@ from .admin.types import AccessLogConnection, StaffLoginPayload, StaffMember, pu
 from .core.connections import Connection
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
+from .rights.types import SubjectRequest, SubjectRequestConnection
 
 
 @strawberry.type(name="Query")
@@ -26,12 +27,18 @@ class AdminQuery:
     access_log: AccessLogConnection | None = strawberry.field(
         resolver=admin.access_log, description="Who read a customer's data, when and why (the DPO only)."
     )
+    subject_requests: SubjectRequestConnection | None = strawberry.field(
+        resolver=admin.subject_requests, description="The DPO's queue of data-subject requests, soonest due first."
+    )
 
 
 @strawberry.type(name="Mutation")
 class AdminMutation:
     staff_login: StaffLoginPayload | None = strawberry.mutation(resolver=admin.staff_login)
     staff_logout: bool | None = strawberry.mutation(resolver=admin.staff_logout)
+    register_subject_request: SubjectRequest | None = strawberry.mutation(resolver=admin.register_subject_request)
+    run_subject_request: SubjectRequest | None = strawberry.mutation(resolver=admin.run_subject_request)
+    correct_customer: Customer | None = strawberry.mutation(resolver=admin.correct_customer)
 
 
 def admin_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:

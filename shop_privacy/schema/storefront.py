@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ..resolvers import accounts, carts, catalogue, orders
+from ..resolvers import accounts, carts, catalogue, orders, rights
 from ..settings import Settings
 from .accounts.types import Accepted, Customer, LoginPayload, UpdateProfilePayload
 from .carts.types import Cart
@@ -12,6 +12,7 @@ from .catalogue.types import Product, ProductConnection
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
 from .privacy_notice import PrivacyNotice
+from .rights.types import DataExportPayload, SubjectRequest
 
 
 @strawberry.type
@@ -22,6 +23,9 @@ class Query:
     my_orders: OrderConnection | None = strawberry.field(resolver=orders.my_orders, description="Newest first.")
     order: Order | None = strawberry.field(resolver=orders.order, description="Only your own orders.")
     cart: Cart | None = strawberry.field(resolver=carts.cart)
+    my_requests: list[SubjectRequest] | None = strawberry.field(
+        resolver=rights.my_requests, description="Your requests to export or erase your data, newest first."
+    )
     privacy_notice: PrivacyNotice = strawberry.field(
         resolver=catalogue.privacy_notice, description="Who is responsible for your data, and where to complain."
     )
@@ -45,6 +49,9 @@ class Mutation:
     remove_cart_line: Cart | None = strawberry.mutation(resolver=carts.remove_cart_line)
     clear_cart: Cart | None = strawberry.mutation(resolver=carts.clear_cart)
     checkout: Order | None = strawberry.mutation(resolver=orders.checkout)
+    request_data_export: DataExportPayload | None = strawberry.mutation(resolver=rights.request_data_export)
+    request_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.request_erasure)
+    cancel_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.cancel_erasure)
 
 
 def storefront_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Field
 
-from ..privacy.declarations import NOT_PERSONAL, Declaration, PersonalData, SubjectLink
+from ..privacy.declarations import NOT_PERSONAL, Declaration, ParentLink, PersonalData, SubjectLink
 
 PRIVACY_INFO_KEY = "privacy"
 
@@ -26,9 +26,15 @@ def plain_field(*, sa_column_kwargs: dict[str, Any] | None = None, **kwargs: Any
     return _declared(NOT_PERSONAL, sa_column_kwargs, **kwargs)
 
 
-def subject_field(*, subject: str = "customer", sa_column_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """The column that ties a row to its data subject."""
-    return _declared(SubjectLink(subject), sa_column_kwargs, **kwargs)
+def subject_field(*, subject: str = "customer", is_key: bool = False,
+                  sa_column_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """The column that ties a row to its data subject (`is_key`: it is the subject's own id)."""
+    return _declared(SubjectLink(subject, is_key), sa_column_kwargs, **kwargs)
+
+
+def parent_field(table: str, *, sa_column_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A reference to a row of `table` that belongs to a data subject; this row is theirs too."""
+    return _declared(ParentLink(table), sa_column_kwargs, **kwargs)
 
 
 def not_personal_table() -> dict[str, Any]:

@@ -10,8 +10,9 @@ from strawberry.directive import DirectiveLocation
 
 from ...privacy.purposes import PURPOSES, StaffRole
 from ...storage.tables import AccessLogEntry as AccessLogRow
+from ...storage.tables import Customer as CustomerRow
 from ...storage.tables import StaffUser as StaffRow
-from ..accounts.types import TokenDelivery
+from ..accounts.types import AddressInput, Language, TokenDelivery
 from ..core.connections import Connection
 from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
@@ -92,6 +93,18 @@ class StaffLoginInput:
     email: str = personal_input(StaffRow.email)
     password: str = personal_input(StaffRow.password_hash)
     token_delivery: TokenDelivery = TokenDelivery.COOKIE
+
+
+@strawberry.input(description="Fields left out stay; null clears an optional field. The e-mail address only "
+                              "the customer can change.")
+class CorrectCustomerInput:
+    first_name: str | None = personal_input(CustomerRow.first_name)
+    last_name: str | None = personal_input(CustomerRow.last_name)
+    phone: str | None = personal_input(CustomerRow.phone)
+    company_name: str | None = personal_input(CustomerRow.company_name)
+    organisation_number: str | None = personal_input(CustomerRow.company_org_number)
+    address: AddressInput | None = strawberry.UNSET
+    preferred_language: Language | None = personal_input(CustomerRow.preferred_language)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from .catalogue import Product
 from .consents import Consent
 from .customers import Customer, PendingRegistration
 from .orders import Order, OrderLine
+from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "PasswordResetToken",
     "PendingRegistration",
     "Product",
+    "Rectification",
     "StaffSession",
     "StaffUser",
+    "SubjectRequest",
 ]

@@ -30,6 +30,8 @@ class AuthSession(SQLModel, table=True):
                  source="system"),
         default_factory=utc_now, sa_type=UTCDateTime,
     )
+    # When the password was last given in this session: rights requests want it recent.
+    authenticated_at: datetime = plain_field(default_factory=utc_now, sa_type=UTCDateTime)
     expires_at: datetime = plain_field(sa_type=UTCDateTime, index=True)
     revoked_at: datetime | None = plain_field(default=None, sa_type=UTCDateTime)
     ip_address: str | None = personal_field(

@@ -9,7 +9,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import personal_field, plain_field, subject_field
+from ..columns import parent_field, personal_field, plain_field, subject_field
 from ..types import UTCDateTime, utc_now
 
 
@@ -37,7 +37,7 @@ class CartLine(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("cart_id", "product_id", "domain_name", name="uq_cart_line_item"),)
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
-    cart_id: uuid.UUID = plain_field(foreign_key="carts.id", index=True, ondelete="CASCADE")
+    cart_id: uuid.UUID = parent_field("carts", foreign_key="carts.id", index=True, ondelete="CASCADE")
     product_id: uuid.UUID = personal_field(
         personal(categories="user.behavior.shopping_cart", purposes=("order_fulfilment", "marketing"),
                  retention="anonymous_cart", erasure=Erasure.DELETE, en="Product in the cart",

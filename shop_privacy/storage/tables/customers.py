@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, Mask, personal
-from ..columns import personal_field, plain_field
+from ..columns import personal_field, plain_field, subject_field
 from ..types import UTCDateTime, utc_now
 
 _ACCOUNT = ("account", "order_fulfilment", "customer_service")
@@ -18,7 +18,7 @@ _CONTACT = ("account", "order_fulfilment", "payment", "customer_service")
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
 
-    id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = subject_field(is_key=True, default_factory=uuid.uuid4, primary_key=True)
     # Stored lower-cased, so the unique index makes addresses unique case-insensitively.
     email: str = personal_field(
         personal(categories="user.contact.email", purposes=(*_CONTACT, "newsletter", "marketing"),

@@ -9,7 +9,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, Mask, PersonalData, personal
-from ..columns import personal_field, plain_field, subject_field
+from ..columns import parent_field, personal_field, plain_field, subject_field
 from ..types import UTCDateTime, utc_now
 
 _FULFIL = ("order_fulfilment", "payment", "customer_service")
@@ -128,7 +128,7 @@ class OrderLine(SQLModel, table=True):
     __tablename__ = "order_lines"
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
-    order_id: uuid.UUID = plain_field(foreign_key="orders.id", index=True, ondelete="CASCADE")
+    order_id: uuid.UUID = parent_field("orders", foreign_key="orders.id", index=True, ondelete="CASCADE")
     position: int = plain_field(default=0)
     product_id: uuid.UUID | None = plain_field(default=None, foreign_key="products.id", ondelete="SET NULL")
     sku: str = personal_field(_accounting(_HISTORY, "Article number", "Artikelnummer"), max_length=64)

@@ -20,7 +20,7 @@ def _staff(category: str, en: str, sv: str, *, mask: Mask = Mask.NONE, source: s
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_users"
 
-    id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
+    id: uuid.UUID = subject_field(subject="staff", is_key=True, default_factory=uuid.uuid4, primary_key=True)
     email: str = personal_field(_staff("user.contact.email", "E-mail address", "E-postadress", mask=Mask.EMAIL),
                                 max_length=254, unique=True)
     password_hash: str = personal_field(

@@ -1,0 +1,1 @@
+"""Data-subject rights: export, erasure, rectification history, the DPO's request queue."""

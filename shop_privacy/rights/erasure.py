@@ -1,0 +1,197 @@
+"""Erasure (P13, P24): every declared value of the subject gets its declared strategy, set-based, in
+the caller's transaction. What the law makes the shop keep (the accounting minimum of orders, the
+access log, the record of the request itself) stays until its own retention ends; the report says
+what was removed and what was kept, why, and until when."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, select, update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..privacy.declarations import Erasure, PersonalData
+from ..privacy.purposes import PURPOSES, LegalBasis
+from ..privacy.retention import RETENTION_RULES, RetentionRule, erase_on
+from ..storage.tables import Order
+from .subject_map import Subject, SubjectMap, SubjectTable
+
+# Named conditions under which a declaration keeps a value (`kept_if`), as SQL over the row's table.
+Condition = Callable[[Table], ColumnElement[bool]]
+CONDITIONS: dict[str, Condition] = {
+    "invoice_order": lambda table: table.c.payment_method == "INVOICE",
+}
+
+# Orders that hold an erasure until they are settled.
+HOLDING_STATUSES = {"PENDING_PAYMENT": "not paid yet", "PAID": "not delivered yet"}
+
+
+@dataclass
+class CategoryOutcome:
+    category: str
+    removed: bool = False
+    retained_because: set[str] = field(default_factory=set)
+    retained_until: date | None = None
+    retained_open_ended: bool = False
+
+    def as_json(self) -> list[dict[str, Any]]:
+        outcomes: list[dict[str, Any]] = []
+        if self.removed:
+            outcomes.append({"category": self.category, "outcome": "removed"})
+        if self.retained_because:
+            outcomes.append({
+                "category": self.category, "outcome": "retained", "reasons": sorted(self.retained_because),
+                "until": self.retained_until.isoformat() if self.retained_until else None,
+            })
+        return outcomes
+
+
+@dataclass
+class ErasureReport:
+    customer_id: uuid.UUID
+    erased_at: datetime
+    categories: dict[str, CategoryOutcome] = field(default_factory=dict)
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def outcome(self, category: str) -> CategoryOutcome:
+        return self.categories.setdefault(category, CategoryOutcome(category))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "customerId": str(self.customer_id),
+            "erasedAt": self.erased_at.isoformat(),
+            "categories": [o for key in sorted(self.categories) for o in self.categories[key].as_json()],
+            "tables": self.tables,
+        }
+
+
+def legal_reason(declaration: PersonalData) -> str:
+    """Why a value is kept: its purposes that rest on a legal obligation (else all its purposes)."""
+    purposes = [PURPOSES[p] for p in declaration.purposes if p in PURPOSES]
+    binding = [p for p in purposes if p.legal_basis is LegalBasis.LEGAL_OBLIGATION] or purposes
+    return "; ".join(f"{p.description_en} ({p.legal_basis})" for p in binding)
+
+
+def _cutoff(rule: RetentionRule, today: date) -> tuple[str, datetime] | None:
+    """(anchor column, moment): rows whose anchor is before it are past this rule's retention."""
+    if rule.anchor == "end_of_fiscal_year":
+        return "placed_at", datetime(today.year - rule.years, 1, 1, tzinfo=UTC)
+    if rule.period is None:
+        return None
+    return rule.anchor, datetime.combine(today, datetime.min.time(), UTC) - rule.period
+
+
+class Eraser:
+    def __init__(self, subject_map: SubjectMap, conditions: Mapping[str, Condition] = CONDITIONS) -> None:
+        self._map = subject_map
+        self._conditions = conditions
+
+    async def holds(self, session: AsyncSession, customer_id: uuid.UUID) -> list[str]:
+        rows = (await session.execute(select(col(Order.order_number), col(Order.status)).where(
+            col(Order.customer_id) == customer_id, col(Order.status).in_(HOLDING_STATUSES)
+        ).order_by(col(Order.placed_at)))).all()
+        return [f"Order {number} is {HOLDING_STATUSES[status]}" for number, status in rows]
+
+    async def erase(self, session: AsyncSession, subject: Subject, *, today: date | None = None) -> ErasureReport:
+        today = today or datetime.now(UTC).date()
+        report = ErasureReport(subject.id, datetime.now(UTC))
+        for entry in self._map.children_first():
+            if entry.personal:
+                await self._erase_table(session, entry, subject, today, report)
+        return report
+
+    async def _erase_table(self, session: AsyncSession, entry: SubjectTable, subject: Subject, today: date,
+                           report: ErasureReport) -> None:
+        table = entry.table
+        where = self._map.where(entry, subject)
+        kept = [(c, d) for c, d in entry.personal
+                if d.erasure is Erasure.KEEP_FOR_LEGAL_REASON or (d.kept_if and d.kept_if in self._conditions)]
+        deleted = 0
+        # Rows past the retention of everything they keep go entirely; so do rows that keep nothing.
+        for rule in {RETENTION_RULES[d.retention] for _, d in kept if d.retention in RETENTION_RULES}:
+            cut = _cutoff(rule, today)
+            if cut is not None and cut[0] in table.c:
+                deleted += await _rowcount(session, delete(table).where(where, table.c[cut[0]] < cut[1]))
+        if not kept:
+            deleted += await _rowcount(session, delete(table).where(where))
+        remaining = int(await session.scalar(select(func.count()).select_from(table).where(where)) or 0)
+        if not deleted and not remaining:
+            return
+        kept_names = {c.name for c, _ in kept}
+        # Deleted rows lose everything; kept rows lose what they do not keep (and, where a condition
+        # decides, what the rows it does not hold lose).
+        removed = [d for c, d in entry.personal if deleted or c.name not in kept_names or d.kept_if]
+        for declaration in removed:
+            for category in declaration.categories:
+                report.outcome(category).removed = True
+        reductions = self._reductions(entry) if remaining else {}
+        if remaining:
+            await self._report_kept(session, entry, where, kept, report)
+            if reductions:
+                await session.exec(update(table).where(where).values(**reductions))  # type: ignore[call-overload]
+        report.tables[table.name] = {"deleted": deleted, "reduced": remaining if reductions else 0,
+                                     "kept": remaining}
+
+    def _reductions(self, entry: SubjectTable) -> dict[str, Any]:
+        """SET clauses that reduce a kept row to what may be kept."""
+        table = entry.table
+        values: dict[str, Any] = {}
+        for column, declaration in entry.personal:
+            if declaration.erasure is Erasure.KEEP_FOR_LEGAL_REASON:
+                continue
+            erased = "[erased]" if declaration.erasure is Erasure.PLACEHOLDER else None
+            if declaration.kept_if and declaration.kept_if in self._conditions:
+                values[column.name] = case((self._conditions[declaration.kept_if](table), column), else_=erased)
+            else:
+                values[column.name] = erased
+        if entry.link is not None and entry.link.nullable:
+            values[entry.link.name] = None  # the kept rows no longer lead to the person
+        return values
+
+    async def _report_kept(self, session: AsyncSession, entry: SubjectTable, where: ColumnElement[bool],
+                           kept: list[tuple[Any, PersonalData]], report: ErasureReport) -> None:
+        table = entry.table
+        for _, declaration in kept:
+            condition = where
+            if declaration.erasure is not Erasure.KEEP_FOR_LEGAL_REASON and declaration.kept_if:
+                condition = and_(where, self._conditions[declaration.kept_if](table))
+            rule = RETENTION_RULES.get(declaration.retention)
+            anchor = None
+            if rule is not None:
+                anchor = "placed_at" if rule.anchor == "end_of_fiscal_year" else rule.anchor
+            if anchor is not None and anchor in table.c:
+                latest = await session.scalar(select(func.max(table.c[anchor])).where(condition))
+                if latest is None:
+                    continue  # no row keeps it
+                until = erase_on(rule, {anchor: _aware(latest)}) if rule else None
+            else:
+                if not await session.scalar(select(func.count()).select_from(table).where(condition)):
+                    continue
+                until = None
+            for category in declaration.categories:
+                outcome = report.outcome(category)
+                outcome.retained_because.add(legal_reason(declaration))
+                if until is None:
+                    outcome.retained_open_ended = True
+                elif outcome.retained_until is None or until > outcome.retained_until:
+                    outcome.retained_until = until
+
+
+async def _rowcount(session: AsyncSession, statement: Any) -> int:
+    result = await session.exec(statement)
+    return int(result.rowcount or 0)
+
+
+def _aware(moment: Any) -> Any:
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    if isinstance(moment, str):  # SQLite's max() over a text column
+        parsed = datetime.fromisoformat(moment)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return moment
+

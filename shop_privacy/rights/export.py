@@ -1,0 +1,210 @@
+"""The export of everything held about a customer (P22, P26): a ZIP with `data.json` (versioned,
+validated by `export-v1.schema.json`) and `index.html` (the same, for a person, in their language).
+
+Complete by construction: the sections are every table the subject map finds, column by column as
+declared, plus any exporter a plugin registers. Streamed: rows are read in batches and written into
+the ZIP as they come, so a customer with tens of thousands of orders needs no more memory than one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..privacy.retention import RETENTION_RULES, erase_on
+from ..settings import Settings
+from ..storage.database import Database
+from ..storage.tables import Customer
+from ..storage.types import utc_now
+from . import export_html
+from .export_model import (
+    FORMAT,
+    SECTION_LABELS,
+    VERSION,
+    CategorySummary,
+    ExportColumn,
+    Exporter,
+    ExportRow,
+    Section,
+    json_value,
+)
+from .subject_map import Subject, SubjectMap, SubjectTable
+
+_BATCH = 500
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable stream the ZIP writes into; its bytes are handed on as they come."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._chunks.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+class DataExport:
+    def __init__(self, db: Database, settings: Settings, subject_map: SubjectMap,
+                 exporters: Sequence[Exporter] = ()) -> None:
+        self._db = db
+        self._settings = settings
+        self._map = subject_map
+        self._exporters = list(exporters)
+
+    async def subject(self, customer_id: Any) -> Subject | None:
+        async with self._db.reader() as session:
+            customer = await session.get(Customer, customer_id)
+        if customer is None:
+            return None
+        return Subject(customer.id, customer.email, customer.preferred_language,
+                       customer.last_login_at or customer.created_at)
+
+    def sections(self, subject: Subject) -> list[Section]:
+        sections = [self._table_section(entry, subject) for entry in self._map.tables if entry.personal]
+        for exporter in self._exporters:
+            sections.append(Section(f"plugin:{exporter.name}", exporter.label, exporter.columns,
+                                    self._plugin_rows(exporter, subject)))
+        return sections
+
+    def _table_section(self, entry: SubjectTable, subject: Subject) -> Section:
+        columns = tuple(ExportColumn(column.name, declaration) for column, declaration in entry.personal)
+        label = SECTION_LABELS.get(entry.name) or {
+            "en": entry.table.info.get("label_en", entry.name), "sv": entry.table.info.get("label_sv", entry.name)}
+        rules = sorted({declaration.retention for _, declaration in entry.personal})
+        parent_column = entry.parent[0].name if entry.parent else None
+
+        async def rows() -> AsyncIterator[ExportRow]:
+            anchors_base: dict[str, Any] = {"last_activity": subject.last_activity}
+            async with self._db.reader() as session:
+                result = await session.stream(self._map.rows(entry, subject).execution_options(yield_per=_BATCH))
+                async for row in result.mappings():
+                    anchors = {**anchors_base, **row}
+                    yield ExportRow(
+                        id=str(row[entry.primary_key.name]),
+                        parent=str(row[parent_column]) if parent_column else None,
+                        values={c.name: json_value(row[c.name]) for c in columns},
+                        erase_on={rule: _iso(erase_on(RETENTION_RULES[rule], anchors)) for rule in rules
+                                  if rule in RETENTION_RULES},
+                    )
+
+        return Section(entry.name, label, columns, rows)
+
+    def _plugin_rows(self, exporter: Exporter, subject: Subject) -> Any:
+        async def rows() -> AsyncIterator[ExportRow]:
+            async with self._db.reader() as session:
+                async for row in exporter.rows(session, subject):
+                    yield row
+
+        return rows
+
+    def meta(self, subject: Subject, generated_at: datetime) -> dict[str, Any]:
+        settings = self._settings
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "generatedAt": generated_at.isoformat(),
+            "language": subject.language,
+            "controller": {"name": settings.controller_name, "dpoEmail": settings.dpo_email,
+                           "supervisoryAuthority": settings.supervisory_authority},
+            "subject": {"id": str(subject.id)},
+        }
+
+    async def json_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
+                          generated_at: datetime) -> AsyncIterator[str]:
+        """data.json, piece by piece; fills `summaries` on the way (the HTML puts them first)."""
+        meta = self.meta(subject, generated_at)
+        yield json.dumps(meta, ensure_ascii=False)[:-1] + ', "sections": ['
+        for index, section in enumerate(self.sections(subject)):
+            for column in section.columns:
+                for category in column.declaration.categories:
+                    summaries.setdefault(category, CategorySummary(category)).note_column(column.declaration)
+            head = {"name": section.name, "label": dict(section.label),
+                    "columns": [_column_json(c) for c in section.columns]}
+            yield ("," if index else "") + json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": ['
+            first = True
+            async for row in section.rows():
+                _note_erasure(summaries, section, row)
+                yield ("" if first else ",") + json.dumps(
+                    {"id": row.id, "parent": row.parent, "values": row.values, "eraseOn": row.erase_on},
+                    ensure_ascii=False)
+                first = False
+            yield "]}"
+        categories = [summaries[key].as_json() for key in sorted(summaries)]
+        yield '], "categories": ' + json.dumps(categories, ensure_ascii=False) + ', "recipients": []}'
+
+    async def html_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
+                          generated_at: datetime) -> AsyncIterator[str]:
+        language = subject.language if subject.language in {"sv", "en"} else "en"
+        sections = self.sections(subject)
+        yield export_html.document_start(self.meta(subject, generated_at), sections, language)
+        yield export_html.summary(list(summaries.values()), language)
+        for section in sections:
+            yield export_html.section_start(section, language)
+            rows = 0
+            async for row in section.rows():
+                yield export_html.row(section, row, language)
+                rows += 1
+            yield export_html.section_end(section, language, empty=not rows)
+        yield export_html.document_end(language)
+
+    async def zip_stream(self, subject: Subject) -> AsyncIterator[bytes]:
+        """The export package, as bytes to send while it is written."""
+        generated_at = utc_now()
+        summaries: dict[str, CategorySummary] = {}
+        sink = _Sink()
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, chunks in (("data.json", self.json_chunks(subject, summaries, generated_at)),
+                                 ("index.html", self.html_chunks(subject, summaries, generated_at))):
+                with archive.open(name, "w", force_zip64=True) as entry:
+                    buffered: list[str] = []
+                    size = 0
+                    async for chunk in chunks:
+                        buffered.append(chunk)
+                        size += len(chunk)
+                        if size >= 64 * 1024:
+                            entry.write("".join(buffered).encode())
+                            buffered, size = [], 0
+                            if data := sink.drain():
+                                yield data
+                    entry.write("".join(buffered).encode())
+                yield sink.drain()
+        yield sink.drain()
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _column_json(column: ExportColumn) -> dict[str, Any]:
+    declaration = column.declaration
+    return {"name": column.name, "label": {"en": declaration.label_en, "sv": declaration.label_sv},
+            "categories": list(declaration.categories), "purposes": list(declaration.purposes),
+            "retention": declaration.retention, "source": declaration.source}
+
+
+def _note_erasure(summaries: dict[str, CategorySummary], section: Section, row: ExportRow) -> None:
+    for column in section.columns:
+        if row.values.get(column.name) is None:
+            continue
+        day = row.erase_on.get(column.declaration.retention)
+        for category in column.declaration.categories:
+            summaries[category].note_erase_on(day)

@@ -1,0 +1,131 @@
+"""index.html of the export: everything in data.json, for a person to read or print, in Swedish or
+English. One self-contained file: no scripts, no fonts, no external resources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from ..privacy.purposes import PURPOSES
+from ..privacy.retention import RETENTION_RULES
+from .export_model import LEGAL_BASES, SOURCES, CategorySummary, ExportRow, Section
+
+TEXT = {
+    "title": {"en": "Your data at {controller}", "sv": "Dina uppgifter hos {controller}"},
+    "generated": {"en": "Made {date}. This is everything the shop holds about you, and why.",
+                  "sv": "Skapad {date}. Här är allt butiken har sparat om dig, och varför."},
+    "controller": {"en": "Responsible for your data (controller)", "sv": "Personuppgiftsansvarig"},
+    "dpo": {"en": "Data protection officer", "sv": "Dataskyddsombud"},
+    "complain": {"en": "If you think we handle your data wrongly, you may complain to the supervisory authority:",
+                 "sv": "Om du anser att vi behandlar dina uppgifter felaktigt kan du klaga hos tillsynsmyndigheten:"},
+    "contents": {"en": "Contents", "sv": "Innehåll"},
+    "summary": {"en": "What we keep, why, and for how long", "sv": "Vad vi sparar, varför och hur länge"},
+    "category": {"en": "Data", "sv": "Uppgifter"},
+    "purposes": {"en": "Used for (legal basis)", "sv": "Används till (rättslig grund)"},
+    "source": {"en": "Source", "sv": "Källa"},
+    "retention": {"en": "Kept", "sv": "Sparas"},
+    "erased_by": {"en": "Erased by", "sv": "Raderas senast"},
+    "while_account": {"en": "while your account exists", "sv": "så länge ditt konto finns"},
+    "nothing": {"en": "Nothing stored.", "sv": "Inget sparat."},
+    "recipients": {"en": "Who received your data", "sv": "Vem som har fått dina uppgifter"},
+    "no_recipients": {"en": "Your data has not been disclosed to anyone outside the shop.",
+                      "sv": "Dina uppgifter har inte lämnats ut till någon utanför butiken."},
+    "rights": {"en": "You may ask us to correct your data, to erase it (except what the law makes us keep), "
+                     "and to withdraw any consent. The machine-readable copy of this is data.json.",
+               "sv": "Du kan be oss rätta dina uppgifter, radera dem (utom det lagen kräver att vi sparar) och "
+                     "återkalla samtycken. En maskinläsbar kopia av detta finns i data.json."},
+    "yes": {"en": "yes", "sv": "ja"},
+    "no": {"en": "no", "sv": "nej"},
+}
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem;
+       padding: 0 1rem; color: #111; line-height: 1.4; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #999; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: left; vertical-align: top; }
+th { background: #eee; } .contact { background: #f5f5f5; padding: .5rem 1rem; }
+@media print { body { margin: 0; max-width: none; } nav { display: none; } h2 { break-after: avoid; }
+               tr { break-inside: avoid; } }
+"""
+
+
+def t(key: str, language: str, **values: Any) -> str:
+    return escape(TEXT[key][language].format(**values))
+
+
+def cell(value: Any, language: str) -> str:
+    if value is None:
+        return "<td>—</td>"
+    if isinstance(value, bool):
+        return f"<td>{t('yes' if value else 'no', language)}</td>"
+    return f"<td>{escape(str(value))}</td>"
+
+
+def document_start(meta: Mapping[str, Any], sections: Sequence[Section], language: str) -> str:
+    controller = meta["controller"]
+    dpo = escape(controller["dpoEmail"])
+    toc = "".join(f'<li><a href="#{escape(s.name)}">{escape(s.label[language])}</a></li>' for s in sections)
+    return (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{t('title', language, controller=controller['name'])}</title><style>{STYLE}</style></head><body>"
+        f"<header><h1>{t('title', language, controller=controller['name'])}</h1>"
+        f"<p>{t('generated', language, date=meta['generatedAt'][:10])}</p>"
+        f'<div class="contact"><p>{t("controller", language)}: {escape(controller["name"])}<br>'
+        f'{t("dpo", language)}: <a href="mailto:{dpo}">{dpo}</a></p>'
+        f"<p>{t('complain', language)} {escape(controller['supervisoryAuthority'])}</p></div></header>"
+        f'<nav><h2>{t("contents", language)}</h2><ol><li><a href="#summary">{t("summary", language)}</a></li>'
+        f'<li><a href="#recipients">{t("recipients", language)}</a></li>{toc}</ol></nav>'
+    )
+
+
+def summary(summaries: Sequence[CategorySummary], language: str) -> str:
+    rows = []
+    for item in sorted(summaries, key=lambda s: s.key):
+        purposes = "<br>".join(
+            escape(f"{getattr(PURPOSES[p], f'description_{language}')} "
+                   f"({LEGAL_BASES[str(PURPOSES[p].legal_basis)][language]})")
+            for p in sorted(item.purposes) if p in PURPOSES)
+        sources = "<br>".join(escape(SOURCES.get(s, {}).get(language, s)) for s in sorted(item.sources))
+        kept = "<br>".join(escape(RETENTION_RULES[r].description[language]) for r in sorted(item.retention)
+                           if r in RETENTION_RULES)
+        until = escape(item.latest_erase_on or "")
+        if item.open_ended:
+            until = (until + "; " if until else "") + t("while_account", language)
+        labels = escape(", ".join(sorted(item.labels[language])))
+        rows.append(f"<tr><td>{labels}<br><small>{escape(item.key)}</small></td><td>{purposes}</td>"
+                    f"<td>{sources}</td><td>{kept}</td><td>{until}</td></tr>")
+    return (
+        f'<section id="summary"><h2>{t("summary", language)}</h2><table><thead><tr>'
+        f'<th>{t("category", language)}</th><th>{t("purposes", language)}</th><th>{t("source", language)}</th>'
+        f'<th>{t("retention", language)}</th><th>{t("erased_by", language)}</th></tr></thead><tbody>'
+        + "".join(rows) + "</tbody></table></section>"
+        f'<section id="recipients"><h2>{t("recipients", language)}</h2><p>{t("no_recipients", language)}</p>'
+        "</section>"
+    )
+
+
+def section_start(section: Section, language: str) -> str:
+    labels = "".join(f"<th>{escape(getattr(c.declaration, f'label_{language}'))}</th>" for c in section.columns)
+    return (f'<section id="{escape(section.name)}"><h2>{escape(section.label[language])}</h2>'
+            f"<table><thead><tr>{labels}<th>{t('erased_by', language)}</th></tr></thead><tbody>")
+
+
+def row(section: Section, export_row: ExportRow, language: str) -> str:
+    cells = "".join(cell(export_row.values.get(c.name), language) for c in section.columns)
+    dates = sorted({d for d in export_row.erase_on.values() if d})
+    open_ended = any(d is None for d in export_row.erase_on.values())
+    until = ", ".join(dates) + (("; " if dates else "") + TEXT["while_account"][language] if open_ended else "")
+    return f"<tr>{cells}<td>{escape(until)}</td></tr>"
+
+
+def section_end(section: Section, language: str, *, empty: bool) -> str:
+    if empty:
+        return f"</tbody></table><p>{t('nothing', language)}</p></section>"
+    return "</tbody></table></section>"
+
+
+def document_end(language: str) -> str:
+    return f"<footer><p>{t('rights', language)}</p></footer></body></html>"

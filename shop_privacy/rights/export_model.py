@@ -1,0 +1,132 @@
+"""What an export holds, independent of how it is written (JSON for machines, HTML for people)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..privacy.declarations import PersonalData
+from ..privacy.purposes import PURPOSES
+from ..privacy.retention import RETENTION_RULES
+from .subject_map import Subject
+
+FORMAT = "shop_privacy/export"
+VERSION = 1
+
+SOURCES = {
+    "data_subject": {"en": "You gave it to us", "sv": "Du lämnade den till oss"},
+    "system": {"en": "Recorded by the shop's systems", "sv": "Registrerad av butikens system"},
+    "shop": {"en": "Set by the shop", "sv": "Angiven av butiken"},
+}
+LEGAL_BASES = {
+    "contract": {"en": "Contract (GDPR Art. 6(1)(b))", "sv": "Avtal (GDPR art. 6.1 b)"},
+    "legal_obligation": {"en": "Legal obligation (GDPR Art. 6(1)(c))", "sv": "Rättslig förpliktelse (GDPR art. 6.1 c)"},
+    "consent": {"en": "Consent (GDPR Art. 6(1)(a))", "sv": "Samtycke (GDPR art. 6.1 a)"},
+    "legitimate_interest": {"en": "Legitimate interest (GDPR Art. 6(1)(f))",
+                            "sv": "Berättigat intresse (GDPR art. 6.1 f)"},
+}
+SECTION_LABELS = {
+    "customers": {"en": "Your account", "sv": "Ditt konto"},
+    "auth_sessions": {"en": "Logins", "sv": "Inloggningar"},
+    "password_reset_tokens": {"en": "Password resets", "sv": "Byten av lösenord"},
+    "login_throttle": {"en": "Failed logins", "sv": "Misslyckade inloggningar"},
+    "pending_registrations": {"en": "Unconfirmed registrations", "sv": "Obekräftade registreringar"},
+    "carts": {"en": "Cart", "sv": "Varukorg"},
+    "cart_lines": {"en": "Items in the cart", "sv": "Varor i varukorgen"},
+    "orders": {"en": "Orders", "sv": "Beställningar"},
+    "order_lines": {"en": "Ordered services", "sv": "Beställda tjänster"},
+    "consents": {"en": "Consents", "sv": "Samtycken"},
+    "access_log": {"en": "Staff who read your data", "sv": "Personal som har läst dina uppgifter"},
+    "subject_requests": {"en": "Your requests about your data", "sv": "Dina begäranden om dina uppgifter"},
+    "rectifications": {"en": "Corrections of your data", "sv": "Rättelser av dina uppgifter"},
+}
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    name: str
+    declaration: PersonalData
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    id: str | None
+    parent: str | None
+    values: Mapping[str, Any]  # JSON-ready
+    erase_on: Mapping[str, str | None]  # retention rule -> ISO date (None: as long as something else lasts)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    label: Mapping[str, str]
+    columns: tuple[ExportColumn, ...]
+    rows: Callable[[], AsyncIterator[ExportRow]]
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """A plugin's own section: data the shop keeps outside these tables (another system, files)."""
+
+    name: str
+    label: Mapping[str, str]
+    columns: tuple[ExportColumn, ...]
+    rows: Callable[[AsyncSession, Subject], AsyncIterator[ExportRow]]
+
+
+@dataclass
+class CategorySummary:
+    """Per category: what it is used for, on which basis, from where, until when."""
+
+    key: str
+    labels: dict[str, set[str]] = field(default_factory=lambda: {"en": set(), "sv": set()})
+    purposes: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+    retention: set[str] = field(default_factory=set)
+    latest_erase_on: str | None = None
+    open_ended: bool = False
+
+    def note_column(self, declaration: PersonalData) -> None:
+        self.labels["en"].add(declaration.label_en)
+        self.labels["sv"].add(declaration.label_sv)
+        self.purposes.update(declaration.purposes)
+        self.sources.add(declaration.source)
+        self.retention.add(declaration.retention)
+
+    def note_erase_on(self, day: str | None) -> None:
+        if day is None:
+            self.open_ended = True
+        elif self.latest_erase_on is None or day > self.latest_erase_on:
+            self.latest_erase_on = day
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "category": self.key,
+            "labels": {lang: sorted(names) for lang, names in self.labels.items()},
+            "purposes": [
+                {"purpose": p, "legalBasis": str(PURPOSES[p].legal_basis),
+                 "description": {"en": PURPOSES[p].description_en, "sv": PURPOSES[p].description_sv}}
+                for p in sorted(self.purposes) if p in PURPOSES
+            ],
+            "sources": sorted(self.sources),
+            "retention": [{"rule": r, "description": dict(RETENTION_RULES[r].description)}
+                          for r in sorted(self.retention) if r in RETENTION_RULES],
+            "erasedBy": self.latest_erase_on,
+            "keptWhileAccountExists": self.open_ended,
+        }
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -1,0 +1,81 @@
+"""The queue of data-subject requests the DPO works (P14): each due one month after receipt."""
+
+from __future__ import annotations
+
+import calendar
+import enum
+import uuid
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..storage.tables import SubjectRequest
+from ..storage.types import utc_now
+
+_CURSOR = "request"
+
+
+class RequestKind(enum.StrEnum):
+    EXPORT = "export"
+    ERASURE = "erasure"
+    RECTIFICATION = "rectification"
+
+
+class RequestStatus(enum.StrEnum):
+    RECEIVED = "received"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Channel(enum.StrEnum):
+    SELF_SERVICE = "self_service"  # the customer, through the account
+    EMAIL = "email"  # arrived by mail, registered by the DPO
+    STAFF = "staff"  # staff acting on the customer's behalf (a correction)
+
+
+def one_month_after(moment: datetime) -> datetime:
+    """GDPR Art. 12(3): within one month of receipt; the same day next month, or its last day."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+class RequestQueue:
+    def __init__(self, max_page_size: int) -> None:
+        self._max_page_size = max_page_size
+
+    def open(self, session: AsyncSession, customer_id: uuid.UUID, kind: RequestKind, channel: Channel, *,
+             received_at: datetime | None = None, registered_by: uuid.UUID | None = None,
+             identity_verification: str | None = None) -> SubjectRequest:
+        received = received_at or utc_now()
+        request = SubjectRequest(
+            customer_id=customer_id, kind=kind.value, status=RequestStatus.RECEIVED.value, channel=channel.value,
+            received_at=received, due_at=one_month_after(received), registered_by=registered_by,
+            identity_verification=identity_verification,
+        )
+        session.add(request)
+        return request
+
+    async def page(self, session: AsyncSession, status: RequestStatus | None, *, first: int,
+                   after: str | None) -> Page[SubjectRequest]:
+        """Soonest due first."""
+        first = check_page_size(first, self._max_page_size)
+        query = select(SubjectRequest)
+        if status is not None:
+            query = query.where(SubjectRequest.status == status.value)
+        if after is not None:
+            due_at, after_id = decode_cursor(_CURSOR, after, datetime.fromisoformat, uuid.UUID)
+            query = query.where((col(SubjectRequest.due_at) > due_at)
+                                | ((col(SubjectRequest.due_at) == due_at) & (col(SubjectRequest.id) > after_id)))
+        rows = list((await session.exec(
+            query.order_by(col(SubjectRequest.due_at), col(SubjectRequest.id)).limit(first + 1))).all())
+        items = rows[:first]
+        return Page(items, [encode_cursor(_CURSOR, r.due_at.isoformat(), str(r.id)) for r in items],
+                    len(rows) > first, after is not None)
+
+    async def for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> list[SubjectRequest]:
+        query = select(SubjectRequest).where(SubjectRequest.customer_id == customer_id)
+        return list((await session.exec(query.order_by(col(SubjectRequest.received_at).desc()))).all())

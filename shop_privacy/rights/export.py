@@ -30,7 +30,6 @@ from .export_model import (
     Exporter,
     ExportRow,
     Section,
-    json_value,
 )
 from .subject_map import Subject, SubjectMap, SubjectTable
 
@@ -79,7 +78,10 @@ class DataExport:
                        customer.last_login_at or customer.created_at)
 
     def sections(self, subject: Subject) -> list[Section]:
-        sections = [self._table_section(entry, subject) for entry in self._map.tables if entry.personal]
+        order = list(SECTION_LABELS)
+        tables = sorted((entry for entry in self._map.tables if entry.personal),
+                        key=lambda entry: order.index(entry.name) if entry.name in order else len(order))
+        sections = [self._table_section(entry, subject) for entry in tables]
         for exporter in self._exporters:
             sections.append(Section(f"plugin:{exporter.name}", exporter.label, exporter.columns,
                                     self._plugin_rows(exporter, subject)))
@@ -101,7 +103,7 @@ class DataExport:
                     yield ExportRow(
                         id=str(row[entry.primary_key.name]),
                         parent=str(row[parent_column]) if parent_column else None,
-                        values={c.name: json_value(row[c.name]) for c in columns},
+                        values={c.name: c.value(row[c.name]) for c in columns},
                         erase_on={rule: _iso(erase_on(RETENTION_RULES[rule], anchors)) for rule in rules
                                   if rule in RETENTION_RULES},
                     )

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..privacy.declarations import PersonalData
 from ..privacy.purposes import PURPOSES
 from ..privacy.retention import RETENTION_RULES
+from ..privacy.taxonomy import covers
 from .subject_map import Subject
 
 FORMAT = "shop_privacy/export"
@@ -31,27 +32,42 @@ LEGAL_BASES = {
     "legitimate_interest": {"en": "Legitimate interest (GDPR Art. 6(1)(f))",
                             "sv": "Berättigat intresse (GDPR art. 6.1 f)"},
 }
+# In the order a person reads them.
 SECTION_LABELS = {
     "customers": {"en": "Your account", "sv": "Ditt konto"},
+    "orders": {"en": "Orders", "sv": "Beställningar"},
+    "order_lines": {"en": "Ordered services", "sv": "Beställda tjänster"},
+    "carts": {"en": "Cart", "sv": "Varukorg"},
+    "cart_lines": {"en": "Items in the cart", "sv": "Varor i varukorgen"},
+    "consents": {"en": "Consents", "sv": "Samtycken"},
     "auth_sessions": {"en": "Logins", "sv": "Inloggningar"},
+    "rectifications": {"en": "Corrections of your data", "sv": "Rättelser av dina uppgifter"},
+    "subject_requests": {"en": "Your requests about your data", "sv": "Dina begäranden om dina uppgifter"},
+    "access_log": {"en": "Staff who read your data", "sv": "Personal som har läst dina uppgifter"},
     "password_reset_tokens": {"en": "Password resets", "sv": "Byten av lösenord"},
     "login_throttle": {"en": "Failed logins", "sv": "Misslyckade inloggningar"},
     "pending_registrations": {"en": "Unconfirmed registrations", "sv": "Obekräftade registreringar"},
-    "carts": {"en": "Cart", "sv": "Varukorg"},
-    "cart_lines": {"en": "Items in the cart", "sv": "Varor i varukorgen"},
-    "orders": {"en": "Orders", "sv": "Beställningar"},
-    "order_lines": {"en": "Ordered services", "sv": "Beställda tjänster"},
-    "consents": {"en": "Consents", "sv": "Samtycken"},
-    "access_log": {"en": "Staff who read your data", "sv": "Personal som har läst dina uppgifter"},
-    "subject_requests": {"en": "Your requests about your data", "sv": "Dina begäranden om dina uppgifter"},
-    "rectifications": {"en": "Corrections of your data", "sv": "Rättelser av dina uppgifter"},
 }
+
+
+# Values that are secrets: the export says they exist, never what they are.
+SECRET_CATEGORY = "user.authorization.credentials"
+SECRET_VALUE = "[kept only as a one-way hash; not shown]"
 
 
 @dataclass(frozen=True)
 class ExportColumn:
     name: str
     declaration: PersonalData
+
+    @property
+    def secret(self) -> bool:
+        return any(covers(SECRET_CATEGORY, category) for category in self.declaration.categories)
+
+    def value(self, raw: Any) -> Any:
+        if raw is None:
+            return None
+        return SECRET_VALUE if self.secret else json_value(raw)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def export_download_route(services: Services) -> Route:
         try:
             subject = await services.rights.subject_for_download(request.path_params["token"], viewer)
         except ShopError as error:
-            return json_error(_STATUS.get(error.code, 400), error.message, error.code, request_id)
+            return json_error(_STATUS.get(error.code, 400), error.message, error.code, request_id, **error.details)
         return StreamingResponse(
             services.rights.export.zip_stream(subject),
             media_type="application/zip",

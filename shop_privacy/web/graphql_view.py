@@ -27,8 +27,9 @@ def request_id_for(request: Request) -> str:
     return offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
 
 
-def json_error(status: int, message: str, code: str, request_id: str) -> Response:
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
+def json_error(status: int, message: str, code: str, request_id: str, **details: Any) -> Response:
+    extensions = {"code": code, "requestId": request_id, **details}
+    body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
     return Response(json.dumps(body), status_code=status, media_type="application/json",
                     headers={"Cache-Control": "no-store", "X-Request-ID": request_id})
 

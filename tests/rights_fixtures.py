@@ -83,8 +83,8 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
         session.add(CartLine(cart_id=cart.id, product_id=product.id, domain_name="greta-garbo.se", quantity=2))
         session.add(Consent(customer_id=customer.id, purpose="newsletter", granted=True, source="account_page",
                             policy_version="2026-11"))
-        session.add(AuthSession(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2, expires_at=now + timedelta(days=30),
-                                ip_address=ip))
+        session.add(AuthSession(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,
+                                expires_at=now + timedelta(days=30), ip_address=ip))
         session.add(PasswordResetToken(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,
                                        expires_at=now + timedelta(hours=1)))
         session.add(LoginThrottle(key=services.authentication._deps.throttle.keys(email, None).account, failures=2))

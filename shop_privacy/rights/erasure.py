@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, delete, func, select, update
 from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..privacy.declarations import Erasure, PersonalData
 from ..privacy.purposes import PURPOSES, LegalBasis
 from ..privacy.retention import RETENTION_RULES, RetentionRule, erase_on
+from ..storage.columns import APPEND_ONLY
 from ..storage.tables import Order
 from .subject_map import Subject, SubjectMap, SubjectTable
 
@@ -92,7 +94,7 @@ class Eraser:
         self._conditions = conditions
 
     async def holds(self, session: AsyncSession, customer_id: uuid.UUID) -> list[str]:
-        rows = (await session.execute(select(col(Order.order_number), col(Order.status)).where(
+        rows = (await session.exec(sqlmodel_select(Order.order_number, Order.status).where(
             col(Order.customer_id) == customer_id, col(Order.status).in_(HOLDING_STATUSES)
         ).order_by(col(Order.placed_at)))).all()
         return [f"Order {number} is {HOLDING_STATUSES[status]}" for number, status in rows]
@@ -109,6 +111,9 @@ class Eraser:
                            report: ErasureReport) -> None:
         table = entry.table
         where = self._map.where(entry, subject)
+        if table.info.get(APPEND_ONLY):
+            await self._keep_append_only(session, entry, where, report)
+            return
         kept = [(c, d) for c, d in entry.personal
                 if d.erasure is Erasure.KEEP_FOR_LEGAL_REASON or (d.kept_if and d.kept_if in self._conditions)]
         deleted = 0
@@ -136,6 +141,13 @@ class Eraser:
                 await session.exec(update(table).where(where).values(**reductions))  # type: ignore[call-overload]
         report.tables[table.name] = {"deleted": deleted, "reduced": remaining if reductions else 0,
                                      "kept": remaining}
+
+    async def _keep_append_only(self, session: AsyncSession, entry: SubjectTable, where: ColumnElement[bool],
+                                report: ErasureReport) -> None:
+        remaining = int(await session.scalar(select(func.count()).select_from(entry.table).where(where)) or 0)
+        if remaining:
+            await self._report_kept(session, entry, where, list(entry.personal), report)
+            report.tables[entry.table.name] = {"deleted": 0, "reduced": 0, "kept": remaining}
 
     def _reductions(self, entry: SubjectTable) -> dict[str, Any]:
         """SET clauses that reduce a kept row to what may be kept."""

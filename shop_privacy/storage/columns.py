@@ -9,6 +9,7 @@ from sqlmodel import Field
 from ..privacy.declarations import NOT_PERSONAL, Declaration, ParentLink, PersonalData, SubjectLink
 
 PRIVACY_INFO_KEY = "privacy"
+APPEND_ONLY = "append_only"  # table info: rows are never updated or deleted by the application
 
 
 def _declared(declaration: Declaration, sa_column_kwargs: dict[str, Any] | None, **kwargs: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import personal_field, plain_field, subject_field
+from ..columns import APPEND_ONLY, personal_field, plain_field, subject_field
 from ..types import UTCDateTime, utc_now
 
 
@@ -19,6 +19,9 @@ def _log(en: str, sv: str):  # noqa: ANN202
 
 class AccessLogEntry(SQLModel, table=True):
     __tablename__ = "access_log"
+    # The database refuses UPDATE and DELETE here (triggers): erasure reports these rows as kept and
+    # never touches them; only the log's own retention handling may cut it, from the oldest end.
+    __table_args__ = {"info": {APPEND_ONLY: True}}
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     sequence: int = plain_field(unique=True)  # 1, 2, 3, … without gaps

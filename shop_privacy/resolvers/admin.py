@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..accounts.commands import PROFILE_PURPOSES
 from ..errors import Forbidden, NotFound
 from ..orders.service import OrderSearch
-from ..privacy.purposes import StaffRole
+from ..privacy.purposes import PURPOSES, StaffRole
 from ..rights.requests import RequestStatus
 from ..schema.accounts.types import Customer, TokenDelivery
 from ..schema.admin.types import (
@@ -196,6 +196,10 @@ async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
     """Staff correct a customer's data on their behalf (P23); recorded as a request and in the history."""
     context = info.context
     staff = await context.require_staff()
+    purpose = PURPOSES.get(context.purpose or "")
+    if purpose is None or staff.role not in purpose.staff_roles or context.purpose not in PROFILE_PURPOSES:
+        raise Forbidden("Declare a purpose your role may use to correct a customer's data, e.g. "
+                        "@purpose(use: CUSTOMER_SERVICE).", reason="purpose_not_permitted")
     customer_id = required_id("Customer", id, "customer")
     data = input_data(input)
     reject_unneeded(input, PROFILE_PURPOSES)

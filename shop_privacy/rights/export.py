@@ -91,22 +91,30 @@ class DataExport:
         columns = tuple(ExportColumn(column.name, declaration) for column, declaration in entry.personal)
         label = SECTION_LABELS.get(entry.name) or {
             "en": entry.table.info.get("label_en", entry.name), "sv": entry.table.info.get("label_sv", entry.name)}
-        rules = sorted({declaration.retention for _, declaration in entry.personal})
+        rules = [RETENTION_RULES[r] for r in sorted({d.retention for _, d in entry.personal}) if r in RETENTION_RULES]
         parent_column = entry.parent[0].name if entry.parent else None
+        key_column = entry.primary_key.name
+        # Decided once per section, not per value: how each column's values are written.
+        converters = [(c.name, c.converter()) for c in columns]
+        anchors = {"placed_at" if r.anchor == "end_of_fiscal_year" else r.anchor for r in rules}
+        wanted = list(dict.fromkeys([key_column, *([parent_column] if parent_column else []),
+                                     *(c.name for c in columns), *(a for a in anchors if a in entry.table.c)]))
 
         async def rows() -> AsyncIterator[ExportRow]:
-            anchors_base: dict[str, Any] = {"last_activity": subject.last_activity}
+            subject_anchors: dict[str, Any] = {"last_activity": subject.last_activity}
             async with self._db.reader() as session:
-                result = await session.stream(self._map.rows(entry, subject).execution_options(yield_per=_BATCH))
-                async for row in result.mappings():
-                    anchors = {**anchors_base, **row}
-                    yield ExportRow(
-                        id=str(row[entry.primary_key.name]),
-                        parent=str(row[parent_column]) if parent_column else None,
-                        values={c.name: c.value(row[c.name]) for c in columns},
-                        erase_on={rule: _iso(erase_on(RETENTION_RULES[rule], anchors)) for rule in rules
-                                  if rule in RETENTION_RULES},
-                    )
+                query = self._map.rows(entry, subject, wanted).execution_options(yield_per=_BATCH)
+                result = await session.stream(query)
+                # Whole batches at a time: one hop into the database driver per batch, not per row.
+                async for batch in result.mappings().partitions(_BATCH):
+                    for row in batch:
+                        yield ExportRow(
+                            id=str(row[key_column]),
+                            parent=str(row[parent_column]) if parent_column else None,
+                            values={name: convert(row[name]) for name, convert in converters},
+                            erase_on={rule.key: _iso(erase_on(rule, _anchors(rule, row, subject_anchors)))
+                                      for rule in rules},
+                        )
 
         return Section(entry.name, label, columns, rows)
 
@@ -143,8 +151,9 @@ class DataExport:
                     "columns": [_column_json(c) for c in section.columns]}
             yield ("," if index else "") + json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": ['
             first = True
+            groups = _erasure_groups(summaries, section)
             async for row in section.rows():
-                _note_erasure(summaries, section, row)
+                _note_erasure(groups, row)
                 yield ("" if first else ",") + json.dumps(
                     {"id": row.id, "parent": row.parent, "values": row.values, "eraseOn": row.erase_on},
                     ensure_ascii=False)
@@ -192,6 +201,11 @@ class DataExport:
         yield sink.drain()
 
 
+def _anchors(rule: Any, row: Any, subject_anchors: dict[str, Any]) -> dict[str, Any]:
+    anchor = "placed_at" if rule.anchor == "end_of_fiscal_year" else rule.anchor
+    return {anchor: row[anchor] if anchor in row else subject_anchors.get(anchor)}
+
+
 def _iso(day: Any) -> str | None:
     return day.isoformat() if day is not None else None
 
@@ -203,10 +217,22 @@ def _column_json(column: ExportColumn) -> dict[str, Any]:
             "retention": declaration.retention, "source": declaration.source}
 
 
-def _note_erasure(summaries: dict[str, CategorySummary], section: Section, row: ExportRow) -> None:
+def _erasure_groups(summaries: dict[str, CategorySummary],
+                    section: Section) -> list[tuple[str, list[str], list[CategorySummary]]]:
+    """Per retention rule of a section: its columns, and the summaries of their categories."""
+    groups: dict[str, tuple[list[str], list[CategorySummary]]] = {}
     for column in section.columns:
-        if row.values.get(column.name) is None:
-            continue
-        day = row.erase_on.get(column.declaration.retention)
-        for category in column.declaration.categories:
-            summaries[category].note_erase_on(day)
+        names, targets = groups.setdefault(column.declaration.retention, ([], []))
+        names.append(column.name)
+        targets.extend(summaries[c] for c in column.declaration.categories if summaries[c] not in targets)
+    return [(rule, names, targets) for rule, (names, targets) in groups.items()]
+
+
+def _note_erasure(groups: list[tuple[str, list[str], list[CategorySummary]]], row: ExportRow) -> None:
+    """Each category's latest erasure day, from the rows that hold a value of it."""
+    values = row.values
+    for rule, names, targets in groups:
+        if any(values.get(name) is not None for name in names):
+            day = row.erase_on.get(rule)
+            for summary in targets:
+                summary.note_erase_on(day)

@@ -58,8 +58,10 @@ def t(key: str, language: str, **values: Any) -> str:
 def cell(value: Any, language: str) -> str:
     if value is None:
         return "<td>—</td>"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return f"<td>{t('yes' if value else 'no', language)}</td>"
+    if isinstance(value, int):
+        return f"<td>{value}</td>"  # nothing to escape in a number
     return f"<td>{escape(str(value))}</td>"
 
 

@@ -64,10 +64,11 @@ class ExportColumn:
     def secret(self) -> bool:
         return any(covers(SECRET_CATEGORY, category) for category in self.declaration.categories)
 
-    def value(self, raw: Any) -> Any:
-        if raw is None:
-            return None
-        return SECRET_VALUE if self.secret else json_value(raw)
+    def converter(self) -> Callable[[Any], Any]:
+        """Turns a stored value into what the export shows (a secret only says that it exists)."""
+        if self.secret:
+            return lambda raw: None if raw is None else SECRET_VALUE
+        return json_value
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,12 @@ class CategorySummary:
         }
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def json_value(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -223,7 +223,7 @@ class Rights:
             customer = await session.get(Customer, issued.request.customer_id)
         if customer is None:
             return
-        link = f"{self._settings.storefront_url.rstrip('/')}/my-data?export={issued.token}"
+        link = f"{self._settings.storefront_url.rstrip('/')}/my-data?token={issued.token}"
         self._mailer.send(_export_mail(customer.email, customer.preferred_language, link))
 
 

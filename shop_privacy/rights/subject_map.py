@@ -90,8 +90,10 @@ class SubjectMap:
         parent = self._by_name[parent_name]
         return column.in_(select(parent.primary_key).where(self.where(parent, subject)))
 
-    def rows(self, entry: SubjectTable, subject: Subject) -> Select[Any]:
-        return select(entry.table).where(self.where(entry, subject)).order_by(entry.primary_key)
+    def rows(self, entry: SubjectTable, subject: Subject, columns: Iterable[str] | None = None) -> Select[Any]:
+        """The subject's rows of `entry`: every column, or only those named."""
+        chosen = [entry.table.c[name] for name in columns] if columns is not None else [entry.table]
+        return select(*chosen).where(self.where(entry, subject)).order_by(entry.primary_key)
 
     def children_first(self) -> list[SubjectTable]:
         return list(reversed(self.tables))

@@ -26,8 +26,8 @@ Purpose = strawberry.enum(  # type: ignore[call-overload]
 
 
 @strawberry.directive(
-    locations=[DirectiveLocation.QUERY],
-    description="The purpose this staff query serves. Personal values are returned only where the staff "
+    locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
+    description="The purpose this staff operation serves. Personal values are returned only where the staff "
     "member's role may act under it, the value is declared for it, and, for consent-based purposes, the "
     "subject has consented. Each read is recorded in the access log.",
 )

@@ -124,8 +124,8 @@ async def run(database_url: str, orders: int, lines: int, runs: int) -> None:
     growth = [r[1] for r in results]
     print(f"database: {database_url.split(':')[0]}; {orders} orders x {lines} lines "
           f"({sections['orders'] + sections['order_lines']} rows); {runs} runs")
-    print(f"package: {results[0][2] / 1e6:.1f} MB zipped; data.json {archive.getinfo('data.json').file_size / 1e6:.1f} MB, "
-          f"index.html {archive.getinfo('index.html').file_size / 1e6:.1f} MB")
+    json_mb, html_mb = (archive.getinfo(name).file_size / 1e6 for name in ("data.json", "index.html"))
+    print(f"package: {results[0][2] / 1e6:.1f} MB zipped; data.json {json_mb:.1f} MB, index.html {html_mb:.1f} MB")
     print(f"time: median {statistics.median(seconds):.2f} s (runs: {', '.join(f'{s:.2f}' for s in seconds)}); "
           f"target < {TARGET_SECONDS:.0f} s: {'met' if max(seconds) < TARGET_SECONDS else 'NOT met'}")
     print(f"peak resident-set growth: max {max(growth):.1f} MB (runs: {', '.join(f'{g:.1f}' for g in growth)}); "

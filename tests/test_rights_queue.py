@@ -18,13 +18,13 @@ from .rights_fixtures import export_of, seed_everything
 
 pytestmark = pytest.mark.anyio
 
-REGISTER = """mutation($input: RegisterRequestInput!) @purpose(use: ACCOUNTABILITY) { registerSubjectRequest(input: $input) {
-  id kind status channel receivedAt dueAt identityVerification } }"""
+REGISTER = """mutation($input: RegisterRequestInput!) @purpose(use: ACCOUNTABILITY) {
+  registerSubjectRequest(input: $input) { id kind status channel receivedAt dueAt identityVerification } }"""
 RUN = "mutation($id: ID!) @purpose(use: ACCOUNTABILITY) { runSubjectRequest(id: $id) { id status holdReason report } }"
 QUEUE = """query($status: RequestStatus) @purpose(use: ACCOUNTABILITY) { subjectRequests(status: $status, first: 20) {
   edges { node { id kind status dueAt customerId } } } }"""
-CORRECT = """mutation($id: ID!, $input: CorrectCustomerInput!) @purpose(use: CUSTOMER_SERVICE) { correctCustomer(id: $id, input: $input) {
-  phone address { city } } }"""
+CORRECT = """mutation($id: ID!, $input: CorrectCustomerInput!) @purpose(use: CUSTOMER_SERVICE) {
+  correctCustomer(id: $id, input: $input) { phone address { city } } }"""
 
 
 def test_p14_a_request_is_due_one_month_after_it_was_received() -> None:

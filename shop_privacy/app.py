@@ -26,6 +26,7 @@ from .storage.migrate import check_at_head
 from .web.export_download import export_download_route
 from .web.graphql_view import GraphQLView
 from .web.middleware import BodySizeLimit, SecurityHeaders
+from .web.unsubscribe import unsubscribe_routes
 
 logger = logging.getLogger("shop_privacy")
 
@@ -71,6 +72,7 @@ def create_app(
             Route("/graphql", storefront, methods=["GET", "POST"]),
             Route("/admin/graphql", staff, methods=["GET", "POST"]),
             export_download_route(services),
+            *unsubscribe_routes(services),
             Route("/health", health, methods=["GET"]),
         ],
         middleware=[

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import MetaData
 
+from .disclosures.outbox import RecipientAdapter
+from .privacy.recipients import Recipient
 from .rights.export_model import Exporter
 from .rights.subject_map import Resolver
 
@@ -22,3 +24,6 @@ class Plugin:
     resolvers: Mapping[str, Resolver] = field(default_factory=dict)
     # Personal data kept outside the database (another system, files): a section of the export.
     exporters: Sequence[Exporter] = ()
+    # More recipients, declared like the package's, and the adapters that deliver to recipients.
+    recipients: Sequence[Recipient] = ()
+    adapters: Mapping[str, RecipientAdapter] = field(default_factory=dict)

@@ -19,11 +19,16 @@ from .accounts.throttle import Throttle
 from .audit.access_log import AccessLog
 from .carts.service import CartService
 from .catalogue.service import CatalogueService
+from .consents.ledger import ConsentLedger
 from .consents.service import ConsentService
+from .consents.unsubscribe import UnsubscribeLinks
+from .disclosures.outbox import FolderAdapter, OutboxWorker, RecipientAdapter
+from .disclosures.service import Disclosures
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
+from .privacy.recipients import RECIPIENTS
 from .rights.erasure import Eraser
 from .rights.export import DataExport
 from .rights.requests import RequestQueue
@@ -53,6 +58,10 @@ class Services:
     credentials: Credentials
     profiles: Profiles
     consents: ConsentService
+    consent_ledger: ConsentLedger
+    disclosures: Disclosures
+    outbox: OutboxWorker
+    unsubscribe_links: UnsubscribeLinks
     directory: CustomerDirectory
     staff: StaffAccounts
     access_log: AccessLog
@@ -77,6 +86,15 @@ def build_services(
         payment_providers = sandbox_providers() if settings.sandbox_payments_enabled else {}
     hasher = PasswordHasher(settings)
     throttle = Throttle(settings, signer)
+    consents = ConsentService(db, settings.policy_version)
+    recipients = {**RECIPIENTS, **{r.key: r for p in plugins for r in p.recipients}}
+    disclosures = Disclosures(recipients, consents)
+    ledger = ConsentLedger(db, consents, disclosures, signer, settings.visitor_cookie_max_age_seconds)
+    adapters: dict[str, RecipientAdapter] = {}
+    if not settings.production:
+        folder = FolderAdapter(settings.recipient_outbox_dir)
+        adapters = dict.fromkeys(recipients, folder)
+    adapters.update({k: v for p in plugins for k, v in p.adapters.items()})
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
         db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer,
@@ -87,6 +105,7 @@ def build_services(
         ),
         throttle=throttle,
         carts=carts,
+        consent_ledger=ledger,
     )
     authentication = Authentication(deps)
     subject_map = SubjectMap(
@@ -95,7 +114,7 @@ def build_services(
     )
     profiles = Profiles(deps)
     rights = Rights(
-        db, settings, hasher, signer, mailer, profiles,
+        db, settings, hasher, signer, mailer, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
         Eraser(subject_map), RequestQueue(settings.max_page_size),
     )
@@ -107,12 +126,16 @@ def build_services(
         hasher=hasher,
         catalogue=CatalogueService(settings.max_page_size),
         carts=carts,
-        orders=OrderService(db, carts, payment_providers, settings.max_page_size),
+        orders=OrderService(db, carts, payment_providers, disclosures, settings.max_page_size),
         authentication=authentication,
         registration=Registration(deps, authentication),
         credentials=Credentials(deps),
         profiles=profiles,
-        consents=ConsentService(db, settings.policy_version),
+        consents=consents,
+        consent_ledger=ledger,
+        disclosures=disclosures,
+        outbox=OutboxWorker(db, adapters),
+        unsubscribe_links=UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds),
         directory=CustomerDirectory(settings.max_page_size),
         staff=StaffAccounts(db, hasher, SessionStore(
             StaffSession, "staff_user_id",

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     smtp_url: str | None = None  # smtp://user:password@host:587 (STARTTLS) or smtps://…:465
     mail_from: str = "no-reply@example.se"
     mail_outbox_dir: Path = Path("mail_outbox")
+    # Development only: messages to recipients (Stripe, Mailchimp, …) as JSON files, when no plugin
+    # provides a real adapter. In production a recipient without an adapter keeps its messages waiting.
+    recipient_outbox_dir: Path = Path("recipient_outbox")
+    # Where this API is reached from outside: unsubscribe links in mails point here.
+    api_url: str = "http://localhost:8000"
+    unsubscribe_link_max_age_seconds: int = Field(365 * 24 * 3600, ge=3600)
+    visitor_cookie_max_age_seconds: int = Field(365 * 24 * 3600, ge=3600)
 
     # Argon2id. The default is RFC 9106's low-memory profile; nothing below OWASP's minimum is accepted.
     password_time_cost: int = Field(3, ge=2)

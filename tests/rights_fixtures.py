@@ -18,9 +18,11 @@ from shop_privacy.storage.tables import (
     CartLine,
     Consent,
     Customer,
+    Disclosure,
     LoginThrottle,
     Order,
     OrderLine,
+    OutboxMessage,
     PasswordResetToken,
     PendingRegistration,
     Product,
@@ -81,8 +83,14 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
         session.add(cart)
         await session.flush()
         session.add(CartLine(cart_id=cart.id, product_id=product.id, domain_name="greta-garbo.se", quantity=2))
-        session.add(Consent(customer_id=customer.id, purpose="newsletter", granted=True, source="account_page",
-                            policy_version="2026-11"))
+        # A cookie consent given as a visitor (before login), with its visitor key.
+        session.add(Consent(customer_id=customer.id, purpose="analytics", granted=True, source="cookie_banner",
+                            policy_version="2026-11", visitor_key=uuid.uuid4().hex * 2))
+        session.add(Disclosure(customer_id=customer.id, recipient="stripe", purpose="payment",
+                               legal_basis="contract", categories="user.contact.email", fields="orders.email",
+                               reference=orders[1].order_number))
+        session.add(OutboxMessage(customer_id=customer.id, recipient="stripe", kind="disclose",
+                                  payload='{"data": {"email": "' + email + '"}}'))
         session.add(AuthSession(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,
                                 expires_at=now + timedelta(days=30), ip_address=ip))
         session.add(PasswordResetToken(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,

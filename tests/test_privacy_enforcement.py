@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from starlette.applications import Starlette
 
+from shop_privacy.consents.ledger import ConsentOwner
 from shop_privacy.privacy.purposes import PURPOSES, LegalBasis
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services
@@ -42,9 +43,10 @@ async def shop(services: Services, unique_email: str) -> AsyncIterator[Shop]:
     anna = await create_customer(services, "anna." + unique_email, first_name="Anna", **profile)
     bo = await create_customer(services, "bo." + unique_email, first_name="Bo", **profile)
     await seed_orders(services, anna, 2, lines=2)
-    await services.consents.record(anna, "marketing", True, "account_page")
-    await services.consents.record(bo, "marketing", True, "checkout")
-    await services.consents.record(bo, "marketing", False, "unsubscribe_link")  # withdrawn: the newest counts
+    ledger = services.consent_ledger
+    await ledger.set(ConsentOwner(anna, None), "marketing", True, "account_page")
+    await ledger.set(ConsentOwner(bo, None), "marketing", True, "checkout")
+    await ledger.withdraw_by_link(bo, "marketing")  # withdrawn: the newest record counts
     yield Shop(services, anna, bo)
 
 

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 from starlette.applications import Starlette
 
+from shop_privacy.disclosures.outbox import RecordingAdapter
 from shop_privacy.services import Services
 from shop_privacy.storage.tables import Customer, Order, OrderLine, SubjectRequest
 from shop_privacy.storage.types import utc_now
@@ -105,9 +106,19 @@ async def test_p24_p13_erasure_leaves_only_the_accounting_minimum_listed_in_its_
         "Gretas Konsult AB", "556036-0793", "Göteborg")
     assert (card.company_name, card.address_street, card.address_city) == (None, None, None)
 
-    # A scan of every table for the e-mail, phone, IP and names finds only what the report keeps.
-    hits = await where_found(services, [seeded.email, seeded.phone, seeded.ip, *seeded.names])
-    assert hits <= {("orders", "company_name"), ("order_lines", "domain_name")}, hits
+    # P25: the recipient that got the data is asked to erase it too; the request carries the address
+    # it knows the customer by, until it is delivered.
+    assert report["recipientsAskedToErase"] == ["stripe"]
+    needles = [seeded.email, seeded.phone, seeded.ip, *seeded.names]
+    accounting = {("orders", "company_name"), ("order_lines", "domain_name")}
+    assert await where_found(services, needles) == accounting | {("outbox_messages", "payload")}
+    recorder = RecordingAdapter()
+    services.outbox.adapters = {"stripe": recorder}
+    assert (await services.outbox.run_until_idle()).delivered == 1
+    assert [(m.kind, m.payload["data"]) for m in recorder.delivered] == [("erase", {"email": seeded.email})]
+    # Then a scan of every table for the e-mail, phone, IP and names finds only what the report keeps.
+    hits = await where_found(services, needles)
+    assert hits <= accounting, hits
     assert {"user.contact.organization", "user.behavior.purchase_history.domain_name"} <= retained.keys()
 
 

@@ -31,7 +31,8 @@ NOT_EXPOSED = {
     "staff_users.password_hash": "a secret",
     "staff_users.last_login_at": "staff administration only",
     "staff_sessions": "sessions",
-    "consents": "the consent API comes with the consent ledger",
+    "consents.visitor_key": "a hash of the visitor's cookie: a key, never shown",
+    "outbox_messages": "messages to recipients, delivered and dropped; their fields are logged as disclosures",
     "carts.updated_at": "bookkeeping of the row",
     "rectifications": "the change history is part of the export",
 }
@@ -45,6 +46,7 @@ PLAIN_FIELDS = {
     "UpdateProfilePayload.customer", "UpdateProfilePayload.emailChangePending", "StaffLoginPayload.staffMember",
     "StaffLoginPayload.sessionToken", "SubjectRequest.id", "SubjectRequest.customerId",
     "DataExportPayload.downloadUrl", "DataExportPayload.expiresAt", "DataExportPayload.request",
+    "ConsentRecord.source", "ConsentRecord.policyVersion", "ConsentState.history",
 }
 # Types that hold no personal data of their own (catalogue, money amounts, paging).
 PLAIN_TYPES = {"Product", "Money", "TaxedMoney", "PageInfo", "Accepted", "PrivacyNotice", "Query", "Mutation"}

@@ -34,7 +34,8 @@ class Authentication:
     def __init__(self, deps: AccountDeps) -> None:
         self._deps = deps
 
-    async def login(self, data: dict[str, object], *, client_ip: str | None, cart_token: str | None) -> LoggedIn:
+    async def login(self, data: dict[str, object], *, client_ip: str | None, cart_token: str | None,
+                    visitor_token: str | None = None) -> LoggedIn:
         command = parse(Login, data)
         deps = self._deps
         keys = deps.throttle.keys(command.email, client_ip)
@@ -62,15 +63,18 @@ class Authentication:
                 raise InvalidCredentials(INVALID_CREDENTIALS)
             if new_hash is not None and fresh.password_hash == customer.password_hash:
                 fresh.password_hash = new_hash
-            logged_in = await self.start_session(session, fresh, client_ip=client_ip, cart_token=cart_token)
+            logged_in = await self.start_session(session, fresh, client_ip=client_ip, cart_token=cart_token,
+                                                 visitor_token=visitor_token)
         logger.info("login customer_id=%s rehashed=%s", customer.id, new_hash is not None)
         return logged_in
 
     async def start_session(self, session: AsyncSession, customer: Customer, *, client_ip: str | None,
-                            cart_token: str | None) -> LoggedIn:
-        """Inside a transaction: a new session, the anonymous cart merged, the login noted."""
+                            cart_token: str | None, visitor_token: str | None = None) -> LoggedIn:
+        """Inside a transaction: a new session, the anonymous cart merged and the visitor's cookie
+        consents taken over, the login noted."""
         token, session_id = await self._deps.sessions.create(session, customer.id, client_ip)
         merged = await self._deps.carts.adopt_at_login(session, cart_token, customer.id)
+        await self._deps.consent_ledger.adopt_visitor(session, visitor_token, customer.id)
         customer.last_login_at = utc_now()
         session.add(customer)
         return LoggedIn(token, customer.id, session_id, merged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..carts.service import CartService
+from ..consents.ledger import ConsentLedger
 from ..mail.mailer import Mailer
 from ..sessions import SessionStore
 from ..settings import Settings
@@ -25,6 +26,7 @@ class AccountDeps:
     sessions: SessionStore[AuthSession]
     throttle: Throttle
     carts: CartService
+    consent_ledger: ConsentLedger
 
     def link(self, path: str, token: str) -> str:
         return f"{self.settings.storefront_url.rstrip('/')}/{path}?token={token}"

@@ -73,7 +73,8 @@ class Registration:
         if mail is not None:
             deps.mailer.send(mail)
 
-    async def verify_email(self, token: str, *, client_ip: str | None, cart_token: str | None) -> LoggedIn:
+    async def verify_email(self, token: str, *, client_ip: str | None, cart_token: str | None,
+                           visitor_token: str | None = None) -> LoggedIn:
         """Confirm the address: the account is created and logged in."""
         deps = self._deps
         if not token or len(token) > 128:
@@ -96,7 +97,7 @@ class Registration:
             await session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == pending.email))
             await session.flush()
             logged_in = await self._authentication.start_session(
-                session, customer, client_ip=client_ip, cart_token=cart_token
+                session, customer, client_ip=client_ip, cart_token=cart_token, visitor_token=visitor_token
             )
         logger.info("account created customer_id=%s", customer.id)
         return logged_in

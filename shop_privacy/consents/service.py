@@ -1,4 +1,4 @@
-"""Recording consent and reading whether it is live, at the moment of use."""
+"""Whether a consent is live, read at the moment of use. (Recording it: `ledger.ConsentLedger`.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..errors import BadUserInput
-from ..privacy.purposes import PURPOSES
 from ..storage.database import Database
 from ..storage.tables import Consent
 
@@ -20,18 +18,7 @@ SOURCES = frozenset({"account_page", "checkout", "cookie_banner", "unsubscribe_l
 class ConsentService:
     def __init__(self, db: Database, policy_version: str) -> None:
         self._db = db
-        self._policy_version = policy_version
-
-    async def record(self, customer_id: uuid.UUID, purpose: str, granted: bool, source: str) -> Consent:
-        if purpose not in PURPOSES or not PURPOSES[purpose].needs_consent:
-            raise BadUserInput(f"{purpose!r} is not a purpose that asks for consent.", reason="not_a_consent_purpose")
-        if source not in SOURCES:
-            raise BadUserInput("Unknown consent source.", reason="unknown_source")
-        async with self._db.transaction() as session:
-            consent = Consent(customer_id=customer_id, purpose=purpose, granted=granted, source=source,
-                              policy_version=self._policy_version)
-            session.add(consent)
-        return consent
+        self.policy_version = policy_version
 
     async def live(self, session: AsyncSession, customer_ids: Iterable[uuid.UUID],
                    purpose: str) -> dict[uuid.UUID, bool]:

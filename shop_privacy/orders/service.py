@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..carts.service import CartService, CartView
+from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, NotFound, ServiceUnavailable
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
 from ..payments.providers import (
@@ -43,6 +44,15 @@ CHECKOUT_PURPOSES: dict[PaymentMethod, frozenset[str]] = {
     PaymentMethod.CARD_PAYPAL: _PAYMENT,
     PaymentMethod.SWISH: _PAYMENT,
     PaymentMethod.INVOICE: _PAYMENT | {"invoicing", "bookkeeping"},
+}
+
+
+# Who receives the payer's details for each payment method, and why.
+PAYMENT_RECIPIENTS: dict[PaymentMethod, tuple[str, str]] = {
+    PaymentMethod.CARD_STRIPE: ("stripe", "payment"),
+    PaymentMethod.CARD_PAYPAL: ("paypal", "payment"),
+    PaymentMethod.SWISH: ("swish", "payment"),
+    PaymentMethod.INVOICE: ("fortnox", "invoicing"),
 }
 
 
@@ -77,11 +87,13 @@ class OrderService:
         db: Database,
         carts: CartService,
         providers: Mapping[PaymentMethod, PaymentProvider],
+        disclosures: Disclosures,
         max_page_size: int,
     ) -> None:
         self._db = db
         self._carts = carts
         self._providers = providers
+        self._disclosures = disclosures
         self._max_page_size = max_page_size
 
     # History
@@ -253,6 +265,11 @@ class OrderService:
         session.add_all(_order_lines(order.id, view))
         await self._carts.empty(session, cart)
         await session.flush()
+        # The payment provider (or, for an invoice, the invoicing service) gets the payer's details
+        # (P04, P05): through the disclosure registry, exactly what it is declared for, logged.
+        recipient, purpose = PAYMENT_RECIPIENTS[method]
+        await self._disclosures.disclose(session, recipient, customer_id=customer_id, purpose=purpose, row=order,
+                                         reference=order.order_number)
         return order
 
 

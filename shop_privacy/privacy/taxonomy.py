@@ -39,6 +39,7 @@ CATEGORIES: Mapping[str, str] = {
     "user.privacy": "Records the shop keeps to show it handles the person's data lawfully",
     "user.privacy.access_log": "Who on the staff read the person's data, when and why",
     "user.privacy.rights_request": "The person's requests to see, correct or erase their data",
+    "user.privacy.disclosure": "To whom the person's data was disclosed, and why",
     "user.privacy.rectification": "Which of the person's data was corrected, when and by whom",
     "user.unique_id": "Identifiers that single out a person",
     "user.unique_id.pseudonymous": "Keyed hashes of an identifier (e-mail or IP address)",

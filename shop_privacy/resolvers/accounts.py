@@ -49,7 +49,8 @@ async def me(info: Info) -> Customer | None:
 
 async def _logged_in(context: StorefrontContext, result: LoggedIn, delivery: TokenDelivery) -> LoginPayload:
     context.act_as(Viewer(result.customer_id, result.session_id))
-    context.clear_cart_cookie()  # the cart now belongs to the account
+    context.clear_cart_cookie()  # the cart, and the visitor's cookie consents, now belong to the account
+    context.clear_visitor_cookie()
     if delivery is TokenDelivery.COOKIE:
         context.set_session_cookie(result.token)
     async with context.read() as session:
@@ -73,7 +74,7 @@ async def verify_email(info: Info, token: str,
                        token_delivery: TokenDelivery = TokenDelivery.COOKIE) -> LoginPayload | None:
     context = info.context
     result = await context.services.registration.verify_email(
-        token, client_ip=context.client_ip, cart_token=context.cart_token
+        token, client_ip=context.client_ip, cart_token=context.cart_token, visitor_token=context.visitor_token
     )
     return await _logged_in(context, result, token_delivery)
 
@@ -83,7 +84,7 @@ async def login(info: Info, input: LoginInput) -> LoginPayload | None:  # noqa: 
     data = input_data(input)
     delivery = TokenDelivery(data.pop("token_delivery"))
     result = await context.services.authentication.login(
-        data, client_ip=context.client_ip, cart_token=context.cart_token
+        data, client_ip=context.client_ip, cart_token=context.cart_token, visitor_token=context.visitor_token
     )
     return await _logged_in(context, result, delivery)
 

@@ -10,9 +10,10 @@ import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..accounts.commands import PROFILE_PURPOSES
-from ..errors import Forbidden, NotFound
+from ..errors import BadUserInput, Forbidden, NotFound
 from ..orders.service import OrderSearch
 from ..privacy.purposes import PURPOSES, StaffRole
+from ..privacy.taxonomy import CATEGORIES
 from ..rights.requests import RequestStatus
 from ..schema.accounts.types import Customer, TokenDelivery
 from ..schema.admin.types import (
@@ -24,6 +25,7 @@ from ..schema.admin.types import (
     StaffLoginPayload,
     StaffMember,
 )
+from ..schema.consents.types import DisclosureEntry, LegalDisclosureInput
 from ..schema.core.connections import Connection, connection_from_page
 from ..schema.core.context import AdminContext
 from ..schema.core.guard import PrivacyGuard
@@ -205,3 +207,31 @@ async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
     reject_unneeded(input, PROFILE_PURPOSES)
     result = await context.services.rights.correct(staff.staff_id, customer_id, data, request_id=context.request_id)
     return Customer.from_row(result.customer, await _guard_with_consents(context, [customer_id]))
+
+
+async def disclosures(info: Info, customer_id: strawberry.ID) -> list[DisclosureEntry] | None:
+    """What went to whom about a customer (the DPO): payment providers, newsletters, the law (P20)."""
+    context = info.context
+    await _require_dpo(context)
+    subject = required_id("Customer", customer_id, "customer")
+    async with context.read() as session:
+        rows = await context.services.disclosures.history(session, subject)
+    guard = await context.guard()
+    return [DisclosureEntry.from_row(row, guard) for row in rows]
+
+
+async def record_legal_disclosure(info: Info, input: LegalDisclosureInput) -> DisclosureEntry | None:  # noqa: A002
+    """Data handed over because the law or a court required it (P20), recorded with its reference."""
+    context = info.context
+    staff = await _require_dpo(context)
+    customer_id = required_id("Customer", input.customer_id, "customer")
+    unknown = [c for c in input.categories if c not in CATEGORIES]
+    if unknown:
+        raise BadUserInput(f"Unknown categories: {', '.join(unknown)}.", reason="unknown_category")
+    async with context.services.db.transaction() as session:
+        if await session.get(CustomerRow, customer_id) is None:
+            raise NotFound("No such customer.")
+        row = context.services.disclosures.record_legal_disclosure(
+            session, staff_id=staff.staff_id, customer_id=customer_id, recipient=input.recipient,
+            legal_reference=input.legal_reference, categories=input.categories)
+    return DisclosureEntry.from_row(row, await context.guard())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +27,8 @@ from .subject_map import Subject, SubjectMap, SubjectTable
 Condition = Callable[[Table], ColumnElement[bool]]
 CONDITIONS: dict[str, Condition] = {
     "invoice_order": lambda table: table.c.payment_method == "INVOICE",
+    # A message asking a recipient to erase or unsubscribe is how an erasure reaches them (P25).
+    "erasure_notice": lambda table: table.c.kind.in_(["erase", "unsubscribe"]),
 }
 
 # Orders that hold an erasure until they are settled.
@@ -124,6 +126,10 @@ class Eraser:
                 deleted += await _rowcount(session, delete(table).where(where, table.c[cut[0]] < cut[1]))
         if not kept:
             deleted += await _rowcount(session, delete(table).where(where))
+        elif all(d.erasure is Erasure.DELETE for _, d in entry.personal):
+            # Whole rows go unless a condition keeps them.
+            keep = or_(*(self._conditions[d.kept_if](table) for _, d in kept if d.kept_if))
+            deleted += await _rowcount(session, delete(table).where(where, ~keep))
         remaining = int(await session.scalar(select(func.count()).select_from(table).where(where)) or 0)
         if not deleted and not remaining:
             return
@@ -154,15 +160,15 @@ class Eraser:
         table = entry.table
         values: dict[str, Any] = {}
         for column, declaration in entry.personal:
-            if declaration.erasure is Erasure.KEEP_FOR_LEGAL_REASON:
-                continue
+            if declaration.erasure in {Erasure.KEEP_FOR_LEGAL_REASON, Erasure.DELETE}:
+                continue  # kept as it is; or a whole row, deleted above unless its condition keeps it
             erased = "[erased]" if declaration.erasure is Erasure.PLACEHOLDER else None
             if declaration.kept_if and declaration.kept_if in self._conditions:
                 values[column.name] = case((self._conditions[declaration.kept_if](table), column), else_=erased)
             else:
                 values[column.name] = erased
-        if entry.link is not None and entry.link.nullable:
-            values[entry.link.name] = None  # the kept rows no longer lead to the person
+        if values and entry.link is not None and entry.link.nullable:
+            values[entry.link.name] = None  # reduced rows no longer lead to the person
         return values
 
     async def _report_kept(self, session: AsyncSession, entry: SubjectTable, where: ColumnElement[bool],

@@ -15,10 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
+
 from ..privacy.retention import RETENTION_RULES, erase_on
 from ..settings import Settings
 from ..storage.database import Database
-from ..storage.tables import Customer
+from ..storage.tables import Customer, Disclosure
 from ..storage.types import utc_now
 from . import export_html
 from .export_model import (
@@ -126,6 +128,11 @@ class DataExport:
 
         return rows
 
+    async def disclosures(self, subject: Subject) -> list[Disclosure]:
+        async with self._db.reader() as session:
+            query = select(Disclosure).where(Disclosure.customer_id == subject.id)
+            return list((await session.exec(query.order_by(col(Disclosure.disclosed_at)))).all())
+
     def meta(self, subject: Subject, generated_at: datetime) -> dict[str, Any]:
         settings = self._settings
         return {
@@ -160,14 +167,17 @@ class DataExport:
                 first = False
             yield "]}"
         categories = [summaries[key].as_json() for key in sorted(summaries)]
-        yield '], "categories": ' + json.dumps(categories, ensure_ascii=False) + ', "recipients": []}'
+        recipients = [disclosure_json(d) for d in await self.disclosures(subject)]
+        yield ('], "categories": ' + json.dumps(categories, ensure_ascii=False) + ', "recipients": '
+               + json.dumps(recipients, ensure_ascii=False) + "}")
 
     async def html_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
                           generated_at: datetime) -> AsyncIterator[str]:
         language = subject.language if subject.language in {"sv", "en"} else "en"
         sections = self.sections(subject)
         yield export_html.document_start(self.meta(subject, generated_at), sections, language)
-        yield export_html.summary(list(summaries.values()), language)
+        recipients = [disclosure_json(d) for d in await self.disclosures(subject)]
+        yield export_html.summary(list(summaries.values()), recipients, language)
         for section in sections:
             yield export_html.section_start(section, language)
             rows = 0
@@ -204,6 +214,12 @@ class DataExport:
 def _anchors(rule: Any, row: Any, subject_anchors: dict[str, Any]) -> dict[str, Any]:
     anchor = "placed_at" if rule.anchor == "end_of_fiscal_year" else rule.anchor
     return {anchor: row[anchor] if anchor in row else subject_anchors.get(anchor)}
+
+
+def disclosure_json(disclosure: Disclosure) -> dict[str, Any]:
+    return {"recipient": disclosure.recipient, "categories": disclosure.categories.split(",") if
+            disclosure.categories else [], "purpose": disclosure.purpose, "legalBasis": disclosure.legal_basis,
+            "disclosedAt": disclosure.disclosed_at.isoformat(), "reference": disclosure.reference}
 
 
 def _iso(day: Any) -> str | None:

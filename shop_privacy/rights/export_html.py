@@ -35,6 +35,9 @@ TEXT = {
                      "and to withdraw any consent. The machine-readable copy of this is data.json.",
                "sv": "Du kan be oss rätta dina uppgifter, radera dem (utom det lagen kräver att vi sparar) och "
                      "återkalla samtycken. En maskinläsbar kopia av detta finns i data.json."},
+    "recipient": {"en": "Recipient", "sv": "Mottagare"},
+    "when": {"en": "When", "sv": "När"},
+    "reference": {"en": "Reference", "sv": "Referens"},
     "yes": {"en": "yes", "sv": "ja"},
     "no": {"en": "no", "sv": "nej"},
 }
@@ -83,7 +86,7 @@ def document_start(meta: Mapping[str, Any], sections: Sequence[Section], languag
     )
 
 
-def summary(summaries: Sequence[CategorySummary], language: str) -> str:
+def summary(summaries: Sequence[CategorySummary], recipients: Sequence[Mapping[str, Any]], language: str) -> str:
     rows = []
     for item in sorted(summaries, key=lambda s: s.key):
         purposes = "<br>".join(
@@ -104,9 +107,22 @@ def summary(summaries: Sequence[CategorySummary], language: str) -> str:
         f'<th>{t("category", language)}</th><th>{t("purposes", language)}</th><th>{t("source", language)}</th>'
         f'<th>{t("retention", language)}</th><th>{t("erased_by", language)}</th></tr></thead><tbody>'
         + "".join(rows) + "</tbody></table></section>"
-        f'<section id="recipients"><h2>{t("recipients", language)}</h2><p>{t("no_recipients", language)}</p>'
+        f'<section id="recipients"><h2>{t("recipients", language)}</h2>{_recipients(recipients, language)}'
         "</section>"
     )
+
+
+def _recipients(recipients: Sequence[Mapping[str, Any]], language: str) -> str:
+    if not recipients:
+        return f"<p>{t('no_recipients', language)}</p>"
+    rows = "".join(
+        f"<tr><td>{escape(r['recipient'])}</td><td>{escape(', '.join(r['categories']))}</td>"
+        f"<td>{escape(r['purpose'])} ({escape(LEGAL_BASES.get(r['legalBasis'], {}).get(language, r['legalBasis']))})"
+        f"</td><td>{escape(r['disclosedAt'][:16])}</td><td>{escape(r['reference'] or '')}</td></tr>"
+        for r in recipients)
+    return (f"<table><thead><tr><th>{t('recipient', language)}</th><th>{t('category', language)}</th>"
+            f"<th>{t('purposes', language)}</th><th>{t('when', language)}</th><th>{t('reference', language)}</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def section_start(section: Section, language: str) -> str:

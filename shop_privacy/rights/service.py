@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..accounts.passwords import PasswordHasher
 from ..accounts.profile import Profiles, ProfileUpdated
 from ..accounts.sessions import Viewer
+from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, InvalidCredentials, NotFound, ReauthenticationRequired
 from ..mail.mailer import Mail, Mailer
 from ..settings import Settings
@@ -25,7 +25,7 @@ from ..storage.database import Database
 from ..storage.tables import AuthSession, Customer, SubjectRequest
 from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, token_hash
-from .erasure import Eraser, ErasureReport
+from .erasure import Eraser
 from .export import DataExport
 from .requests import Channel, RequestKind, RequestQueue, RequestStatus
 from .subject_map import Subject
@@ -34,9 +34,6 @@ logger = logging.getLogger("shop_privacy.rights")
 
 REAUTHENTICATION_WINDOW = timedelta(minutes=10)
 _EXPORT_PURPOSE = "data-export"
-
-# Called after an erasure commits, e.g. to tell processors that received the data (P25).
-ErasureListener = Callable[[Subject, ErasureReport], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -48,17 +45,18 @@ class ExportIssued:
 
 class Rights:
     def __init__(self, db: Database, settings: Settings, hasher: PasswordHasher, signer: Signer, mailer: Mailer,
-                 profiles: Profiles, export: DataExport, eraser: Eraser, queue: RequestQueue) -> None:
+                 profiles: Profiles, disclosures: Disclosures, export: DataExport, eraser: Eraser,
+                 queue: RequestQueue) -> None:
         self._db = db
         self._settings = settings
         self._hasher = hasher
         self._signer = signer
         self._mailer = mailer
         self._profiles = profiles
+        self._disclosures = disclosures
         self.export = export
         self._eraser = eraser
         self.queue = queue
-        self.erasure_listeners: list[ErasureListener] = []
 
     # Re-authentication: rights requests want the password given within the last ten minutes.
 
@@ -168,13 +166,17 @@ class Rights:
                               customer.last_login_at if customer else None)
             email, language = (customer.email, customer.preferred_language) if customer else (None, "sv")
             report = await self._eraser.erase(session, subject)
+            # P25: every recipient that ever got the customer's data is asked to erase it too, in the
+            # same transaction: the erasure and the requests to erase happen together or not at all.
+            recipients = await self._disclosures.recipients_of(session, subject.id) if customer else []
+            await self._disclosures.queue(session, "erase", subject.id, recipients,
+                                          {"data": {"email": subject.email}, "customerRef": str(subject.id)})
             request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
             request.completed_at = utc_now()
-            request.report = json.dumps(report.as_json(), ensure_ascii=False)
+            request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients},
+                                        ensure_ascii=False)
             session.add(request)
         logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
-        for listener in self.erasure_listeners:
-            await listener(subject, report)
         if email:
             self._mailer.send(_erasure_mail(email, language))
         return request

@@ -11,6 +11,7 @@ from ..resolvers import admin
 from ..settings import Settings
 from .accounts.types import Customer
 from .admin.types import AccessLogConnection, StaffLoginPayload, StaffMember, purpose
+from .consents.types import DisclosureEntry
 from .core.connections import Connection
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
@@ -27,6 +28,9 @@ class AdminQuery:
     access_log: AccessLogConnection | None = strawberry.field(
         resolver=admin.access_log, description="Who read a customer's data, when and why (the DPO only)."
     )
+    disclosures: list[DisclosureEntry] | None = strawberry.field(
+        resolver=admin.disclosures, description="What went to whom about a customer (the DPO only)."
+    )
     subject_requests: SubjectRequestConnection | None = strawberry.field(
         resolver=admin.subject_requests, description="The DPO's queue of data-subject requests, soonest due first."
     )
@@ -39,6 +43,7 @@ class AdminMutation:
     register_subject_request: SubjectRequest | None = strawberry.mutation(resolver=admin.register_subject_request)
     run_subject_request: SubjectRequest | None = strawberry.mutation(resolver=admin.run_subject_request)
     correct_customer: Customer | None = strawberry.mutation(resolver=admin.correct_customer)
+    record_legal_disclosure: DisclosureEntry | None = strawberry.mutation(resolver=admin.record_legal_disclosure)
 
 
 def admin_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from ..resolvers import accounts, carts, catalogue, orders, rights
+from ..resolvers import accounts, carts, catalogue, consents, orders, rights
 from ..settings import Settings
 from .accounts.types import Accepted, Customer, LoginPayload, UpdateProfilePayload
 from .carts.types import Cart
 from .catalogue.types import Product, ProductConnection
+from .consents.types import ConsentState
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
 from .privacy_notice import PrivacyNotice
@@ -23,6 +24,9 @@ class Query:
     my_orders: OrderConnection | None = strawberry.field(resolver=orders.my_orders, description="Newest first.")
     order: Order | None = strawberry.field(resolver=orders.order, description="Only your own orders.")
     cart: Cart | None = strawberry.field(resolver=carts.cart)
+    my_consents: list[ConsentState] = strawberry.field(
+        resolver=consents.my_consents, description="Your consents (or, as a visitor, your cookie answer)."
+    )
     my_requests: list[SubjectRequest] | None = strawberry.field(
         resolver=rights.my_requests, description="Your requests to export or erase your data, newest first."
     )
@@ -49,6 +53,7 @@ class Mutation:
     remove_cart_line: Cart | None = strawberry.mutation(resolver=carts.remove_cart_line)
     clear_cart: Cart | None = strawberry.mutation(resolver=carts.clear_cart)
     checkout: Order | None = strawberry.mutation(resolver=orders.checkout)
+    set_consent: ConsentState | None = strawberry.mutation(resolver=consents.set_consent)
     request_data_export: DataExportPayload | None = strawberry.mutation(resolver=rights.request_data_export)
     request_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.request_erasure)
     cancel_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.cancel_erasure)

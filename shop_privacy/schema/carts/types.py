@@ -24,7 +24,7 @@ class CartLine:
 
     @classmethod
     def from_view(cls, line: CartLineView, cart: CartView, guard: PrivacyGuard) -> CartLine:
-        return cls(**guard.shape_cart(cls, cart.customer_id, {  # type: ignore[arg-type]
+        return cls(**guard.shape_held(cls, cart.customer_id, {  # type: ignore[arg-type]
             "id": encode_id("CartLine", line.id),
             "product": Product.from_row(line.product),
             "quantity": line.quantity,
@@ -43,7 +43,7 @@ class Cart:
 
     @classmethod
     def from_view(cls, cart: CartView, guard: PrivacyGuard) -> Cart:
-        return cls(**guard.shape_cart(cls, cart.customer_id, {  # type: ignore[arg-type]
+        return cls(**guard.shape_held(cls, cart.customer_id, {  # type: ignore[arg-type]
             "id": encode_id("Cart", cart.id),
             "lines": [CartLine.from_view(line, cart, guard) for line in cart.lines],
             "total": TaxedMoney.from_amounts(cart.amounts, cart.currency),

@@ -89,6 +89,10 @@ class StorefrontContext(BaseContext):
     def cart_token(self) -> str | None:
         return self.cookies.cart_token(self.request)
 
+    @property
+    def visitor_token(self) -> str | None:
+        return self.cookies.visitor_token(self.request)
+
     async def viewer(self) -> Viewer | None:
         if self._viewer is _UNRESOLVED:
             async with self.read() as session:
@@ -125,6 +129,12 @@ class StorefrontContext(BaseContext):
 
     def clear_cart_cookie(self) -> None:
         self.cookies.clear(self.response, self.cookies.cart_name)
+
+    def set_visitor_cookie(self, token: str) -> None:
+        self.cookies.set(self.response, self.cookies.visitor_name, token, self.cookies.visitor_max_age)
+
+    def clear_visitor_cookie(self) -> None:
+        self.cookies.clear(self.response, self.cookies.visitor_name)
 
 
 

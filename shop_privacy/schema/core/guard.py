@@ -84,9 +84,9 @@ class PrivacyGuard:
         values["privacy"] = RowPrivacy(subject_id, self.recorder) if self.recorder and subject_id else None
         return values
 
-    def shape_cart(self, cls: type, customer_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
-        """A cart reaches a request only through its owner: the customer's session, or the anonymous
-        cart's own token. An anonymous cart is its token holder's own data."""
+    def shape_held(self, cls: type, customer_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
+        """Data that reaches a request only through its holder: the customer's session, or for a visitor
+        the token in their own cookie (an anonymous cart, cookie consents). A visitor's is their own."""
         if customer_id is None and not self.requester.is_staff:
             values["privacy"] = None
             return values

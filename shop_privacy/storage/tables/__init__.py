@@ -6,6 +6,7 @@ from .carts import Cart, CartLine
 from .catalogue import Product
 from .consents import Consent
 from .customers import Customer, PendingRegistration
+from .disclosures import Disclosure, OutboxMessage
 from .orders import Order, OrderLine
 from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
@@ -17,9 +18,11 @@ __all__ = [
     "CartLine",
     "Consent",
     "Customer",
+    "Disclosure",
     "LoginThrottle",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "PasswordResetToken",
     "PendingRegistration",
     "Product",

@@ -23,7 +23,10 @@ class Consent(SQLModel, table=True):
     __table_args__ = (Index("ix_consents_subject_purpose", "customer_id", "purpose", "recorded_at"),)
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
-    customer_id: uuid.UUID = subject_field(foreign_key="customers.id", ondelete="CASCADE")
+    # A visitor without an account consents against their visitor token; at login it becomes theirs.
+    customer_id: uuid.UUID | None = subject_field(default=None, foreign_key="customers.id", ondelete="CASCADE")
+    visitor_key: str | None = personal_field(_consent("Visitor token (hash)", "Besökstoken (hash)", "system"),
+                                             default=None, max_length=64, index=True)
     purpose: str = personal_field(_consent("Purpose consented to", "Ändamål"), max_length=32)
     granted: bool = personal_field(_consent("Consent given (or withdrawn)", "Samtycke lämnat (eller återkallat)"))
     recorded_at: datetime = personal_field(_consent("When", "När", source="system"), default_factory=utc_now,

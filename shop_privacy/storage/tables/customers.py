@@ -96,6 +96,8 @@ class Customer(SQLModel, table=True):
         default=None, sa_type=UTCDateTime,
     )
     password_changed_at: datetime = plain_field(default_factory=utc_now, sa_type=UTCDateTime)
+    # When the customer was told an inactive account will be erased (the retention sweep).
+    inactivity_warned_at: datetime | None = plain_field(default=None, sa_type=UTCDateTime)
 
 
 class PendingRegistration(SQLModel, table=True):

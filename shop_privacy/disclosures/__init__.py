@@ -1,0 +1,1 @@
+"""Disclosures to recipients outside the shop, only through `disclose`, and the outbox that carries them."""

@@ -1,0 +1,59 @@
+"""Recipients outside the shop (P04, P05, P09, P17, P18): who may receive which categories, for which
+purpose, where they are and on which basis data is transferred there. Nothing leaves except through
+`disclose`, and `disclose` sends only what a recipient is declared for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    name: str
+    purposes: tuple[str, ...]
+    categories: tuple[str, ...]  # what it may receive (segment-aware: "user.contact.address" covers its parts)
+    country: str  # ISO 3166
+    transfer_basis: str  # why a transfer outside the EU/EEA is lawful; "EU/EEA" when it stays inside
+    description: str
+
+
+EU_EEA = "EU/EEA"
+_PAYER = ("user.name.first", "user.name.last", "user.contact.address", "user.contact.email",
+          "user.contact.phone_number")
+
+
+def _recipient(key: str, name: str, purposes: tuple[str, ...], categories: tuple[str, ...], country: str,
+               transfer: str, description: str) -> tuple[str, Recipient]:
+    return key, Recipient(key, name, purposes, categories, country, transfer, description)
+
+
+RECIPIENTS: Mapping[str, Recipient] = dict([
+    _recipient("stripe", "Stripe Payments Europe Ltd", ("payment", "fraud_prevention"), _PAYER, "IE", EU_EEA,
+               "Card payments; completes the purchase and prevents fraud"),
+    _recipient("paypal", "PayPal (Europe) S.à r.l. et Cie, S.C.A.", ("payment", "fraud_prevention"), _PAYER, "LU",
+               EU_EEA, "Card and PayPal payments; completes the purchase and prevents fraud"),
+    _recipient("swish", "Getswish AB", ("payment",), _PAYER, "SE", EU_EEA, "Swish payments"),
+    _recipient("fortnox", "Fortnox AB", ("invoicing", "bookkeeping"),
+               (*_PAYER, "user.contact.organization", "user.government_id.org_number"), "SE", EU_EEA,
+               "Invoices to companies, and the accounts"),
+    _recipient("mailchimp", "The Rocket Science Group LLC (Mailchimp)", ("newsletter",),
+               ("user.name.first", "user.name.last", "user.contact.email"), "US",
+               "EU–US Data Privacy Framework; standard contractual clauses", "Newsletters the customer asked for"),
+    _recipient("google_analytics", "Google Ireland Ltd (Google Analytics)", ("analytics",),
+               ("user.device.ip_address",), "IE", "EU/EEA; onward transfer under the EU–US Data Privacy Framework",
+               "Web analytics, with cookie consent"),
+    _recipient("google_ads", "Google Ireland Ltd (Google Ads)", ("marketing",),
+               ("user.name", "user.contact.email"), "IE",
+               "EU/EEA; onward transfer under the EU–US Data Privacy Framework", "Digital marketing, with consent"),
+    _recipient("facebook", "Meta Platforms Ireland Ltd (Facebook)", ("marketing",),
+               ("user.name", "user.contact.email"), "IE",
+               "EU/EEA; onward transfer under the EU–US Data Privacy Framework", "Digital marketing, with consent"),
+    _recipient("printer", "Printers and media agencies", ("marketing",), ("user.name", "user.contact.address"),
+               "SE", EU_EEA, "Printed marketing, with consent"),
+    _recipient("domain_registry", "Domain registries (Internetstiftelsen for .se/.nu, Verisign for .com)",
+               ("order_fulfilment",), (*_PAYER, "user.contact.organization", "user.government_id.org_number",
+                                       "user.behavior.purchase_history.domain_name"), "SE",
+               "EU/EEA; .com under standard contractual clauses", "Registering domain names for the customer"),
+])

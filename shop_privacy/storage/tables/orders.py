@@ -12,7 +12,8 @@ from ...privacy.declarations import Erasure, Mask, PersonalData, personal
 from ..columns import parent_field, personal_field, plain_field, subject_field
 from ..types import UTCDateTime, utc_now
 
-_FULFIL = ("order_fulfilment", "payment", "customer_service")
+# The payer's details on an order: for delivering it, taking payment, invoicing and answering questions.
+_FULFIL = ("order_fulfilment", "payment", "invoicing", "customer_service")
 
 
 def _contact(category: str, en: str, sv: str, *, mask: Mask = Mask.NONE, kept_if: str | None = None,

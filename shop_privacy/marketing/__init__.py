@@ -1,0 +1,1 @@
+"""Marketing under consent (P03, P19): mails with one-click unsubscribe, abandoned-cart reminders."""

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -124,6 +125,122 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _services_command(work: Any) -> Any:
+    """Runs `work(services)` with the services of the configured app, closing them afterwards."""
+    from .services import build_services
+
+    services = build_services(_settings())
+
+    async def run() -> Any:
+        try:
+            return await work(services)
+        finally:
+            await services.mailer.flush()
+            await services.db.dispose()
+
+    return asyncio.run(run())
+
+
+def _retention(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    console = Console(stderr=args.json)
+
+    async def work(services: Any) -> Any:
+        if args.json or not console.is_terminal:
+            return await services.retention.run(dry_run=args.dry_run)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} rows"),
+                      console=console, transient=True) as progress:
+            tasks: dict[str, Any] = {}
+
+            def advance(step: str, rows: int) -> None:
+                if step not in tasks:
+                    tasks[step] = progress.add_task(step, total=None)
+                progress.advance(tasks[step], rows)
+
+            return await services.retention.run(dry_run=args.dry_run, progress=advance)
+
+    result = _services_command(work)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    table = Table(title="retention dry run: would change" if args.dry_run else "retention run: changed")
+    table.add_column("rule")
+    table.add_column("rows", justify="right")
+    for step, rows in result.steps.items():
+        table.add_row(step, str(rows))
+    table.add_row("inactive accounts warned", str(result.warned))
+    table.add_row("inactive accounts erased", str(result.erased))
+    table.add_row("inactive accounts on hold", str(result.held))
+    console.print(table)
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from .storage.tables import OutboxMessage
+
+    async def work(services: Any) -> None:
+        if args.outbox_command == "status":
+            async with services.db.reader() as session:
+                rows = (await session.exec(select(OutboxMessage.recipient, OutboxMessage.status, func.count())
+                                           .group_by(OutboxMessage.recipient, OutboxMessage.status))).all()
+            for recipient, status, count in sorted(rows):
+                adapter = "adapter" if recipient in services.outbox.adapters else "NO ADAPTER"
+                print(f"{recipient:<18} {status:<10} {count:>7}  ({adapter})")
+            return
+        while True:
+            run = await services.outbox.run_until_idle()
+            print(f"delivered {run.delivered}, to retry {run.retried}, failed {run.failed}")
+            if args.once:
+                return
+            await asyncio.sleep(args.interval)
+
+    _services_command(work)
+    return 0
+
+
+def _ropa(args: argparse.Namespace) -> int:
+    from . import ropa
+    from .privacy.recipients import RECIPIENTS
+    from .storage.inventory import declared_columns
+
+    print(ropa.render(ropa.build(_settings(), declared_columns(), RECIPIENTS), args.format))
+    return 0
+
+
+def _marketing(args: argparse.Namespace) -> int:
+    import json
+    from datetime import timedelta
+
+    older_than = timedelta(hours=args.older_than_hours)
+
+    async def work(services: Any) -> Any:
+        if args.send:
+            return await services.abandoned_carts.send_reminders(older_than)
+        return await services.abandoned_carts.candidates(older_than)
+
+    result = _services_command(work)
+    if args.send:
+        print(f"reminders sent: {result}")
+    elif args.json:
+        print(json.dumps([{"customerId": str(c.customer_id), "firstName": c.first_name, "email": c.email,
+                           "items": c.items, "grossMinor": c.gross_minor,
+                           "cartUpdatedAt": c.cart_updated_at.isoformat()} for c in result], indent=2))
+    else:
+        for c in result:
+            print(f"{c.customer_id}  {c.first_name:<16} {c.email:<32} {c.items:>3} items  "
+                  f"{c.gross_minor / 100:>10.2f} SEK  since {c.cart_updated_at:%Y-%m-%d %H:%M}")
+        print(f"{len(result)} customers with live marketing consent and an abandoned cart")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +286,34 @@ def build_parser() -> argparse.ArgumentParser:
     writer = schema_commands.add_parser("write", help="write schema.graphql and admin.graphql")
     writer.add_argument("directory", nargs="?", default=".")
     schema.set_defaults(handler=_schema)
+
+    retention = commands.add_parser("retention", help="apply the retention rules")
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    sweep = retention_commands.add_parser("run", help="delete or reduce what has no legal basis left")
+    sweep.add_argument("--dry-run", action="store_true", help="count what would change; change nothing")
+    sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    retention.set_defaults(handler=_retention)
+
+    outbox = commands.add_parser("outbox", help="messages to recipients (payment providers, newsletters, …)")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    deliver = outbox_commands.add_parser("run", help="deliver due messages, with retries")
+    deliver.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
+    deliver.add_argument("--interval", type=float, default=10.0, help="seconds between rounds")
+    outbox_commands.add_parser("status", help="messages per recipient and status")
+    outbox.set_defaults(handler=_outbox)
+
+    record = commands.add_parser("ropa", help="the record of processing activities (GDPR Art. 30)")
+    record.add_argument("--format", choices=["md", "json", "html"], default="md")
+    record.set_defaults(handler=_ropa)
+
+    marketing = commands.add_parser("marketing", help="marketing under consent")
+    marketing_commands = marketing.add_subparsers(dest="marketing_command", required=True)
+    carts = marketing_commands.add_parser("abandoned-carts", help="customers with live marketing consent and a "
+                                          "cart left alone")
+    carts.add_argument("--older-than-hours", type=float, default=24.0)
+    carts.add_argument("--json", action="store_true")
+    carts.add_argument("--send", action="store_true", help="send each a reminder (with an unsubscribe link)")
+    marketing.set_defaults(handler=_marketing)
     return parser
 
 

@@ -25,10 +25,12 @@ from .consents.unsubscribe import UnsubscribeLinks
 from .disclosures.outbox import FolderAdapter, OutboxWorker, RecipientAdapter
 from .disclosures.service import Disclosures
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
+from .marketing.abandoned_carts import AbandonedCarts
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
+from .retention.sweep import RetentionSweep
 from .rights.erasure import Eraser
 from .rights.export import DataExport
 from .rights.requests import RequestQueue
@@ -66,6 +68,8 @@ class Services:
     staff: StaffAccounts
     access_log: AccessLog
     rights: Rights
+    retention: RetentionSweep
+    abandoned_carts: AbandonedCarts
     plugins: tuple[Plugin, ...]
 
 
@@ -95,6 +99,7 @@ def build_services(
         folder = FolderAdapter(settings.recipient_outbox_dir)
         adapters = dict.fromkeys(recipients, folder)
     adapters.update({k: v for p in plugins for k, v in p.adapters.items()})
+    links = UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds)
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
         db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer,
@@ -135,7 +140,7 @@ def build_services(
         consent_ledger=ledger,
         disclosures=disclosures,
         outbox=OutboxWorker(db, adapters),
-        unsubscribe_links=UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds),
+        unsubscribe_links=links,
         directory=CustomerDirectory(settings.max_page_size),
         staff=StaffAccounts(db, hasher, SessionStore(
             StaffSession, "staff_user_id",
@@ -144,6 +149,8 @@ def build_services(
         ), throttle),
         access_log=AccessLog(db, settings.secret, settings.max_page_size),
         rights=rights,
+        retention=RetentionSweep(db, settings, rights, mailer),
+        abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
     )
 

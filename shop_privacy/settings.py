@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     export_link_max_age_seconds: int = Field(7 * 24 * 3600, ge=300)
     cart_cookie_max_age_seconds: int = Field(30 * 24 * 3600, ge=3600)
 
+    # Retention periods the sweep applies (`shop-privacy retention run`); the declarations name the rules.
+    retention_anonymous_cart_days: int = Field(30, ge=1)
+    retention_order_ip_days: int = Field(90, ge=1)
+    retention_inactive_account_days: int = Field(3 * 365, ge=30)
+    retention_inactivity_warning_days: int = Field(30, ge=1)
+    retention_bookkeeping_years: int = Field(7, ge=7)  # the Bookkeeping Act's minimum
+
     # Failed logins inside the window before a lock-out, per account and per client address.
     login_failures_per_account: int = Field(5, ge=1)
     login_failures_per_address: int = Field(30, ge=1)

@@ -131,14 +131,16 @@ async def create_customer(services: Any, email_address: str, password: str = PAS
 
 async def seed_orders(services: Any, customer_id: Any, count: int, lines: int = 3) -> list[Any]:
     """`count` orders of `lines` lines each, one minute apart, newest last; returns their ids."""
+    import uuid
     from datetime import timedelta
 
     from shop_privacy.storage.tables import Order, OrderLine
     from shop_privacy.storage.types import utc_now
 
     start = utc_now() - timedelta(minutes=count + 1)
+    batch = uuid.uuid4().hex[:6]  # order numbers and keys unique across calls
     orders = [
-        Order(customer_id=customer_id, order_number=f"T-{customer_id.hex[:8]}-{i:05d}", idempotency_key=f"seed-{i:05d}",
+        Order(customer_id=customer_id, order_number=f"T-{batch}-{i:05d}", idempotency_key=f"seed-{batch}-{i:05d}",
               status="PAID", payment_method="CARD_STRIPE", payment_reference=f"pi_seed_{i}", currency="SEK",
               subtotal_net_minor=1000 * lines, vat_minor=250 * lines, total_minor=1250 * lines,
               placed_at=start + timedelta(minutes=i), email="seed@exempel.se")

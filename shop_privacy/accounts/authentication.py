@@ -76,6 +76,7 @@ class Authentication:
         merged = await self._deps.carts.adopt_at_login(session, cart_token, customer.id)
         await self._deps.consent_ledger.adopt_visitor(session, visitor_token, customer.id)
         customer.last_login_at = utc_now()
+        customer.inactivity_warned_at = None  # in use again: a later inactivity starts over
         session.add(customer)
         return LoggedIn(token, customer.id, session_id, merged)
 

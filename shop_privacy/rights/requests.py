@@ -34,6 +34,7 @@ class Channel(enum.StrEnum):
     SELF_SERVICE = "self_service"  # the customer, through the account
     EMAIL = "email"  # arrived by mail, registered by the DPO
     STAFF = "staff"  # staff acting on the customer's behalf (a correction)
+    RETENTION = "retention"  # the retention sweep, for an account inactive too long
 
 
 def one_month_after(moment: datetime) -> datetime:

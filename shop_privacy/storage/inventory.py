@@ -11,6 +11,8 @@ from .columns import PRIVACY_INFO_KEY
 
 
 def declared_columns(metadata: MetaData = SQLModel.metadata) -> list[DeclaredColumn]:
+    from . import tables  # noqa: F401  (registers every table)
+
     columns: list[DeclaredColumn] = []
     for table in metadata.sorted_tables:
         table_declaration = table.info.get(PRIVACY_INFO_KEY)
@@ -24,6 +26,4 @@ def declared_columns(metadata: MetaData = SQLModel.metadata) -> list[DeclaredCol
 
 def check_declarations(metadata: MetaData = SQLModel.metadata) -> None:
     """Raise `InventoryError` naming every column that is undeclared or declared wrongly."""
-    from . import tables  # noqa: F401  (registers every table)
-
     check_inventory(declared_columns(metadata))

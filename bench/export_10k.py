@@ -12,7 +12,6 @@ hold alike. Targets on SQLite: under 3 s and under 100 MB of growth.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -23,9 +22,8 @@ import time
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from order_history import bench_settings  # type: ignore[import-not-found]
+from order_history import bench_settings, run_on_database  # type: ignore[import-not-found]
 from sqlalchemy import insert
 
 from shop_privacy.services import Services, build_services
@@ -139,11 +137,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if args.database_url:
-        asyncio.run(run(args.database_url, args.orders, args.lines, args.runs))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
-        asyncio.run(run(f"sqlite:///{Path(directory) / 'bench.db'}", args.orders, args.lines, args.runs))
+    run_on_database(run, args.database_url, args.orders, args.lines, args.runs)
 
 
 if __name__ == "__main__":

@@ -239,6 +239,15 @@ async def measure(app: Starlette, services: Services, url: DatabaseURL, customer
     return Figures(graphql_ms, sql_ms, per_request, one_request)
 
 
+def run_on_database(run: Callable[..., Awaitable[None]], database_url: str | None, *args: Any) -> None:
+    """`run(url, *args)` on the given database, or on a fresh SQLite file that is removed afterwards."""
+    if database_url:
+        asyncio.run(run(database_url, *args))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
+        asyncio.run(run(f"sqlite:///{Path(directory) / 'bench.db'}", *args))
+
+
 def bench_settings(database_url: str, directory: str) -> Settings:
     """Development settings with the cheapest argon2id parameters the settings accept."""
     return Settings(
@@ -289,11 +298,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.orders < 1 or args.lines < 1 or args.iterations < 1:
         parser.error("--orders, --lines and --iterations must be at least 1")
-    if args.database_url:
-        asyncio.run(run(args.database_url, args.orders, args.lines, args.iterations))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
-        asyncio.run(run(f"sqlite:///{Path(directory) / 'bench.db'}", args.orders, args.lines, args.iterations))
+    run_on_database(run, args.database_url, args.orders, args.lines, args.iterations)
 
 
 if __name__ == "__main__":

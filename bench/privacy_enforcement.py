@@ -20,7 +20,6 @@ per request).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import os
 import statistics
@@ -28,10 +27,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
-from order_history import PAGE, QUERY, WARMUP, bench_settings, p95, seed  # type: ignore[import-not-found]
+from order_history import PAGE, QUERY, WARMUP, bench_settings, p95, run_on_database, seed  # type: ignore[import-not-found]
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -138,11 +136,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=300)
     args = parser.parse_args()
-    if args.database_url:
-        asyncio.run(run(args.database_url, args.orders, args.lines, args.iterations))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-sqlite-") as directory:
-        asyncio.run(run(f"sqlite:///{Path(directory) / 'bench.db'}", args.orders, args.lines, args.iterations))
+    run_on_database(run, args.database_url, args.orders, args.lines, args.iterations)
 
 
 if __name__ == "__main__":

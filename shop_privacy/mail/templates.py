@@ -43,6 +43,29 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Confirm your new e-mail address",
                "Hello,\n\nConfirm that your account should use this address:\n{link}\n"),
     },
+    "data_export": {
+        "sv": ("Dina uppgifter finns att hämta",
+               "Hej!\n\nDina uppgifter finns att hämta när du är inloggad:\n{link}\n\nLänken gäller i sju dagar.\n"),
+        "en": ("Your data is ready to download",
+               "Hello,\n\nYour data is ready to download while you are logged in:\n{link}\n\n"
+               "The link is valid for seven days.\n"),
+    },
+    "erasure_done": {
+        "sv": ("Dina uppgifter har raderats",
+               "Hej!\n\nDitt konto och dina uppgifter har raderats. Det bokföringslagen kräver att vi sparar finns "
+               "kvar tills tiden har gått ut; sedan raderas även det.\n"),
+        "en": ("Your data has been erased",
+               "Hello,\n\nYour account and your data have been erased. What the Bookkeeping Act makes us keep stays "
+               "until its time is up; then it is erased too.\n"),
+    },
+    "inactivity_warning": {
+        "sv": ("Ditt konto kommer att raderas",
+               "Hej!\n\nDu har inte använt ditt konto på länge. Om du inte loggar in inom {days} dagar raderas "
+               "kontot och dina uppgifter (utom det bokföringslagen kräver att vi sparar).\n"),
+        "en": ("Your account will be erased",
+               "Hello,\n\nYou have not used your account for a long time. Unless you log in within {days} days, "
+               "the account and your data will be erased (except what the Bookkeeping Act makes us keep).\n"),
+    },
     "email_changed": {
         "sv": ("Din e-postadress har ändrats",
                "Hej!\n\nDitt konto använder nu en annan e-postadress. Var det inte du? Kontakta kundtjänst.\n"),
@@ -52,7 +75,7 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def compose(kind: str, *, to: str, language: str, link: str = "") -> Mail:
+def compose(kind: str, *, to: str, language: str, link: str = "", **values: object) -> Mail:
     texts = _TEXTS[kind]
     subject, body = texts.get(language, texts["en"])
-    return Mail(to=to, subject=subject, text=body.format(link=link), kind=kind)
+    return Mail(to=to, subject=subject, text=body.format(link=link, **values), kind=kind)

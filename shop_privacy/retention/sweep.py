@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, up
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
-from ..mail.mailer import Mail, Mailer
+from ..mail.mailer import Mailer
+from ..mail.templates import compose
 from ..privacy.retention import RETENTION_RULES
 from ..rights.requests import Channel, RequestKind
 from ..rights.service import Rights
@@ -191,8 +192,9 @@ class RetentionSweep:
                     customer.inactivity_warned_at = now
                     session.add(customer)
             for customer in batch:
-                self._mailer.send(_inactivity_mail(customer.email, customer.preferred_language,
-                                                   s.retention_inactivity_warning_days))
+                self._mailer.send(compose("inactivity_warning", to=customer.email,
+                                          language=customer.preferred_language,
+                                          days=s.retention_inactivity_warning_days))
             result.warned += len(batch)
             if len(batch) < 500:
                 break
@@ -206,13 +208,3 @@ class RetentionSweep:
                 result.erased += 1
             else:
                 result.held += 1
-
-
-def _inactivity_mail(to: str, language: str, days: int) -> Mail:
-    if language == "sv":
-        return Mail(to=to, subject="Ditt konto kommer att raderas", kind="inactivity_warning",
-                    text=f"Hej!\n\nDu har inte använt ditt konto på länge. Om du inte loggar in inom {days} dagar "
-                         "raderas kontot och dina uppgifter (utom det bokföringslagen kräver att vi sparar).\n")
-    return Mail(to=to, subject="Your account will be erased", kind="inactivity_warning",
-                text=f"Hello,\n\nYou have not used your account for a long time. Unless you log in within {days} days, "
-                     "the account and your data will be erased (except what the Bookkeeping Act makes us keep).\n")

@@ -19,7 +19,8 @@ from ..accounts.profile import Profiles, ProfileUpdated
 from ..accounts.sessions import Viewer
 from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, InvalidCredentials, NotFound, ReauthenticationRequired
-from ..mail.mailer import Mail, Mailer
+from ..mail.mailer import Mailer
+from ..mail.templates import compose
 from ..settings import Settings
 from ..storage.database import Database
 from ..storage.tables import AuthSession, Customer, SubjectRequest
@@ -178,7 +179,7 @@ class Rights:
             session.add(request)
         logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
         if email:
-            self._mailer.send(_erasure_mail(email, language))
+            self._mailer.send(compose("erasure_done", to=email, language=language))
         return request
 
     async def cancel_erasure(self, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
@@ -226,27 +227,7 @@ class Rights:
         if customer is None:
             return
         link = f"{self._settings.storefront_url.rstrip('/')}/my-data?token={issued.token}"
-        self._mailer.send(_export_mail(customer.email, customer.preferred_language, link))
-
-
-def _export_mail(to: str, language: str, link: str) -> Mail:
-    if language == "sv":
-        return Mail(to=to, subject="Dina uppgifter finns att hämta", kind="data_export",
-                    text=f"Hej!\n\nDina uppgifter finns att hämta när du är inloggad:\n{link}\n\n"
-                         "Länken gäller i sju dagar.\n")
-    return Mail(to=to, subject="Your data is ready to download", kind="data_export",
-                text=f"Hello,\n\nYour data is ready to download while you are logged in:\n{link}\n\n"
-                     "The link is valid for seven days.\n")
-
-
-def _erasure_mail(to: str, language: str) -> Mail:
-    if language == "sv":
-        return Mail(to=to, subject="Dina uppgifter har raderats", kind="erasure_done",
-                    text="Hej!\n\nDitt konto och dina uppgifter har raderats. Det bokföringslagen kräver att vi "
-                         "sparar finns kvar tills tiden har gått ut; sedan raderas även det.\n")
-    return Mail(to=to, subject="Your data has been erased", kind="erasure_done",
-                text="Hello,\n\nYour account and your data have been erased. What the Bookkeeping Act makes us "
-                     "keep stays until its time is up; then it is erased too.\n")
+        self._mailer.send(compose("data_export", to=customer.email, language=customer.preferred_language, link=link))
 
 
 def report_of(request: SubjectRequest) -> dict[str, Any] | None:

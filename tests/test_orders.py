@@ -392,3 +392,24 @@ async def test_p12_a_failure_half_way_through_checkout_leaves_no_trace(
     async with services.db.reader() as session:
         assert (await session.exec(select(func.count()).select_from(OrderLine))).scalar_one() == 0  # type: ignore[call-overload]
     assert (await client.gql(CART)).ok()["cart"]["itemCount"] == 2  # the cart is untouched
+
+
+@pytest.mark.policy("P08")
+def test_p08_domain_lines_and_their_registrant_data_are_declared_for_the_contract() -> None:
+    from shop_privacy.privacy.declarations import PersonalData
+    from shop_privacy.privacy.purposes import PURPOSES, LegalBasis
+    from shop_privacy.privacy.recipients import RECIPIENTS
+    from shop_privacy.storage.columns import PRIVACY_INFO_KEY
+
+    domain = OrderLine.__table__.columns["domain_name"].info[PRIVACY_INFO_KEY]
+    assert isinstance(domain, PersonalData)
+    assert domain.categories == ("user.behavior.purchase_history.domain_name",)
+    assert "order_fulfilment" in domain.purposes
+    assert PURPOSES["order_fulfilment"].legal_basis is LegalBasis.CONTRACT
+    # The registrant is the order's contact, declared for delivering the order, domain registration included.
+    for column in ("first_name", "last_name", "email", "phone", "company_name", "address_street"):
+        declaration = Order.__table__.columns[column].info[PRIVACY_INFO_KEY]
+        assert "order_fulfilment" in declaration.purposes, column
+    registry = RECIPIENTS["domain_registry"]
+    assert registry.purposes == ("order_fulfilment",)
+    assert "user.behavior.purchase_history.domain_name" in registry.categories

@@ -230,13 +230,13 @@ def _marketing(args: argparse.Namespace) -> int:
     if args.send:
         print(f"reminders sent: {result}")
     elif args.json:
-        print(json.dumps([{"customerId": str(c.customer_id), "firstName": c.first_name, "email": c.email,
-                           "items": c.items, "grossMinor": c.gross_minor,
+        # Ids, not names or addresses: the list is for counting and following up; --send does the mailing.
+        print(json.dumps([{"customerId": str(c.customer_id), "items": c.items, "grossMinor": c.gross_minor,
                            "cartUpdatedAt": c.cart_updated_at.isoformat()} for c in result], indent=2))
     else:
         for c in result:
-            print(f"{c.customer_id}  {c.first_name:<16} {c.email:<32} {c.items:>3} items  "
-                  f"{c.gross_minor / 100:>10.2f} SEK  since {c.cart_updated_at:%Y-%m-%d %H:%M}")
+            print(f"{c.customer_id}  {c.items:>3} items  {c.gross_minor / 100:>10.2f} SEK  "
+                  f"since {c.cart_updated_at:%Y-%m-%d %H:%M}")
         print(f"{len(result)} customers with live marketing consent and an abandoned cart")
     return 0
 

@@ -39,6 +39,12 @@ def decode_cursor(kind: str, cursor: str, *converters: Callable[[Any], Any]) -> 
         raise invalid from None
 
 
+def page_of(rows: Sequence[T], first: int, after: str | None, cursor: Callable[[T], str]) -> Page[T]:
+    """A page from up to `first + 1` rows read in order: the extra row only tells there is a next page."""
+    items = rows[:first]
+    return Page(items, [cursor(item) for item in items], len(rows) > first, after is not None)
+
+
 def check_page_size(first: int, maximum: int) -> int:
     if not 1 <= first <= maximum:
         raise BadUserInput(f"`first` must be between 1 and {maximum}.", reason="page_size")

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput
-from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..storage.tables import Customer
 
 _CURSOR = "customer"  # keyed on creation time and id: a cursor never carries a name or address
@@ -52,9 +52,7 @@ class CustomerDirectory:
         rows = list((await session.exec(
             query.order_by(col(Customer.created_at), col(Customer.id)).limit(first + 1)
         )).all())
-        items = rows[:first]
-        return Page(items, [encode_cursor(_CURSOR, c.created_at.isoformat(), str(c.id)) for c in items],
-                    len(rows) > first, after is not None)
+        return page_of(rows, first, after, lambda c: encode_cursor(_CURSOR, c.created_at.isoformat(), str(c.id)))
 
     async def get(self, session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
         return await session.get(Customer, customer_id)

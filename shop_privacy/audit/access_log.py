@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..storage.database import Database
 from ..storage.tables import AccessLogEntry
 from ..storage.types import utc_now
@@ -117,5 +117,4 @@ class AccessLog:
             (sequence,) = decode_cursor(_CURSOR, after, int)
             query = query.where(col(AccessLogEntry.sequence) < sequence)
         rows = list((await session.exec(query.order_by(col(AccessLogEntry.sequence).desc()).limit(first + 1))).all())
-        items = rows[:first]
-        return Page(items, [encode_cursor(_CURSOR, e.sequence) for e in items], len(rows) > first, after is not None)
+        return page_of(rows, first, after, lambda e: encode_cursor(_CURSOR, e.sequence))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..storage.tables import Product
 
 _CURSOR = "product"
@@ -28,13 +28,7 @@ class CatalogueService:
                 | ((col(Product.position) == position) & (col(Product.id) > after_id))
             )
         rows = list((await session.exec(query.order_by(col(Product.position), col(Product.id)).limit(first + 1))).all())
-        items = rows[:first]
-        return Page(
-            items=items,
-            cursors=[encode_cursor(_CURSOR, p.position, str(p.id)) for p in items],
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-        )
+        return page_of(rows, first, after, lambda p: encode_cursor(_CURSOR, p.position, str(p.id)))
 
     async def products_by_id(self, session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
         wanted = list(set(ids))

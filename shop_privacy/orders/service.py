@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..carts.service import CartService, CartView
 from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, NotFound, ServiceUnavailable
-from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..payments.providers import (
     PaymentFailed,
     PaymentMethod,
@@ -133,13 +133,7 @@ class OrderService:
             )
         query = query.order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(first + 1)
         rows = list((await session.exec(query)).all())
-        items = rows[:first]
-        return Page(
-            items=items,
-            cursors=[encode_cursor(_CURSOR, o.placed_at.isoformat(), str(o.id)) for o in items],
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-        )
+        return page_of(rows, first, after, lambda o: encode_cursor(_CURSOR, o.placed_at.isoformat(), str(o.id)))
 
     async def get_order(self, session: AsyncSession, customer_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         """The order, only if it is this customer's: another's answers exactly like a missing one."""

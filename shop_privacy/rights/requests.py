@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..pagination import Page, check_page_size, decode_cursor, encode_cursor
+from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..storage.tables import SubjectRequest
 from ..storage.types import utc_now
 
@@ -73,9 +73,7 @@ class RequestQueue:
                                 | ((col(SubjectRequest.due_at) == due_at) & (col(SubjectRequest.id) > after_id)))
         rows = list((await session.exec(
             query.order_by(col(SubjectRequest.due_at), col(SubjectRequest.id)).limit(first + 1))).all())
-        items = rows[:first]
-        return Page(items, [encode_cursor(_CURSOR, r.due_at.isoformat(), str(r.id)) for r in items],
-                    len(rows) > first, after is not None)
+        return page_of(rows, first, after, lambda r: encode_cursor(_CURSOR, r.due_at.isoformat(), str(r.id)))
 
     async def for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> list[SubjectRequest]:
         query = select(SubjectRequest).where(SubjectRequest.customer_id == customer_id)

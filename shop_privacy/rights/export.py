@@ -76,8 +76,7 @@ class DataExport:
             customer = await session.get(Customer, customer_id)
         if customer is None:
             return None
-        return Subject(customer.id, customer.email, customer.preferred_language,
-                       customer.last_login_at or customer.created_at)
+        return Subject.of(customer)
 
     def sections(self, subject: Subject) -> list[Section]:
         order = list(SECTION_LABELS)

@@ -147,8 +147,6 @@ class Rights:
         raise BadUserInput("Corrections are made, not run.", reason="not_runnable")
 
     async def _erase(self, request_id: uuid.UUID) -> SubjectRequest:
-        email: str | None = None
-        language = "sv"
         async with self._db.transaction() as session:
             request = await session.get(SubjectRequest, request_id, with_for_update=True)
             if request is None:
@@ -162,10 +160,8 @@ class Rights:
                 logger.info("erasure on hold request_id=%s customer_id=%s", request.id, request.customer_id)
                 return request
             customer = await session.get(Customer, request.customer_id)
-            subject = Subject(request.customer_id, customer.email if customer else "",
-                              customer.preferred_language if customer else "sv",
-                              customer.last_login_at if customer else None)
-            email, language = (customer.email, customer.preferred_language) if customer else (None, "sv")
+            # Already erased (a second request): nothing left to find by address, nobody to mail.
+            subject = Subject.of(customer) if customer else Subject(request.customer_id, "", "sv", None)
             report = await self._eraser.erase(session, subject)
             # P25: every recipient that ever got the customer's data is asked to erase it too, in the
             # same transaction: the erasure and the requests to erase happen together or not at all.
@@ -178,8 +174,8 @@ class Rights:
                                         ensure_ascii=False)
             session.add(request)
         logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
-        if email:
-            self._mailer.send(compose("erasure_done", to=email, language=language))
+        if subject.email:
+            self._mailer.send(compose("erasure_done", to=subject.email, language=subject.language))
         return request
 
     async def cancel_erasure(self, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:

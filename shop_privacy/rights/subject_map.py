@@ -27,6 +27,11 @@ class Subject:
     language: str
     last_activity: datetime | None
 
+    @classmethod
+    def of(cls, customer: Any) -> Subject:
+        return cls(customer.id, customer.email, customer.preferred_language,
+                   customer.last_login_at or customer.created_at)
+
 
 # table -> (table, subject) -> the where-clause selecting the subject's rows.
 Resolver = Callable[[Table, Subject], ColumnElement[bool]]

@@ -14,6 +14,7 @@ from ..storage.types import utc_now
 from ..validation import parse
 from .commands import Login
 from .deps import AccountDeps
+from .password_check import PasswordCheck
 from .queries import customer_by_email
 from .sessions import Viewer
 
@@ -33,6 +34,7 @@ class LoggedIn:
 class Authentication:
     def __init__(self, deps: AccountDeps) -> None:
         self._deps = deps
+        self._passwords = PasswordCheck(deps.db, deps.hasher, deps.throttle)
 
     async def login(self, data: dict[str, object], *, client_ip: str | None, cart_token: str | None,
                     visitor_token: str | None = None) -> LoggedIn:
@@ -43,19 +45,14 @@ class Authentication:
             await deps.throttle.check(session, keys)
             customer = await customer_by_email(session, command.email)
         # The password work happens outside any transaction, and the same for an unknown address.
-        if customer is None:
-            await deps.hasher.verify_nothing(command.password)
-            valid = False
-        else:
-            valid = await deps.hasher.verify(customer.password_hash, command.password)
-        if not valid:
-            async with deps.db.transaction() as session:
-                await deps.throttle.record_failure(session, keys)
+        try:
+            new_hash = await self._passwords.confirm(keys, customer.password_hash if customer else None,
+                                                     command.password,
+                                                     failure=InvalidCredentials(INVALID_CREDENTIALS))
+        except InvalidCredentials:
             logger.info("login failed customer_id=%s", customer.id if customer else "-")
-            raise InvalidCredentials(INVALID_CREDENTIALS)
+            raise
         assert customer is not None
-        outdated = deps.hasher.needs_rehash(customer.password_hash)
-        new_hash = await deps.hasher.hash(command.password) if outdated else None
         async with deps.db.transaction() as session:
             await deps.throttle.record_success(session, keys)
             fresh = await session.get(Customer, customer.id)

@@ -19,6 +19,7 @@ from ..tokens import InvalidToken, new_token, token_hash
 from ..validation import Command, Email, parse
 from .commands import ChangePassword, ResetPassword
 from .deps import AccountDeps
+from .password_check import PasswordCheck
 from .queries import customer_by_email
 from .registration import check_new_password
 from .sessions import Viewer
@@ -46,10 +47,9 @@ class Credentials:
         keys = deps.throttle.keys(customer.email, client_ip)
         async with deps.db.reader() as session:
             await deps.throttle.check(session, keys)
-        if not await deps.hasher.verify(customer.password_hash, command.current_password):
-            async with deps.db.transaction() as session:
-                await deps.throttle.record_failure(session, keys)
-            raise InvalidCredentials("The current password is wrong.")
+        await PasswordCheck(deps.db, deps.hasher, deps.throttle).confirm(
+            keys, customer.password_hash, command.current_password,
+            failure=InvalidCredentials("The current password is wrong."), rehash=False)  # a new one is coming
         check_new_password(command.new_password, customer.email, field="newPassword")
         new_hash = await deps.hasher.hash(command.new_password)
         async with deps.db.transaction() as session:

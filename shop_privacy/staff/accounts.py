@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..accounts.password_check import PasswordCheck
 from ..accounts.passwords import PasswordHasher
 from ..accounts.registration import check_new_password
 from ..accounts.throttle import Throttle
@@ -46,6 +47,7 @@ class StaffAccounts:
         self._hasher = hasher
         self._sessions = sessions
         self._throttle = throttle
+        self._passwords = PasswordCheck(db, hasher, throttle)
 
     async def create(self, data: dict[str, object]) -> StaffUser:
         command = parse(NewStaff, data)
@@ -69,16 +71,10 @@ class StaffAccounts:
         async with self._db.reader() as session:
             await self._throttle.check(session, keys)
             staff = (await session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower()))).first()
-        if staff is None or not staff.active:
-            await self._hasher.verify_nothing(password)
-            valid = False
-        else:
-            valid = await self._hasher.verify(staff.password_hash, password)
-        if not valid or staff is None:
-            async with self._db.transaction() as session:
-                await self._throttle.record_failure(session, keys)
-            raise InvalidCredentials(INVALID_CREDENTIALS)
-        new_hash = await self._hasher.hash(password) if self._hasher.needs_rehash(staff.password_hash) else None
+        usable = staff if staff is not None and staff.active else None
+        new_hash = await self._passwords.confirm(keys, usable.password_hash if usable else None, password,
+                                                 failure=InvalidCredentials(INVALID_CREDENTIALS))
+        assert staff is not None
         async with self._db.transaction() as session:
             await self._throttle.record_success(session, keys)
             fresh = await session.get(StaffUser, staff.id)

@@ -64,67 +64,6 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
-def _staff(args: argparse.Namespace) -> int:
-    import getpass
-
-    from .errors import ShopError
-    from .services import build_services
-
-    services = build_services(_settings())
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            raise SystemExit("shop-privacy: the passwords differ")
-
-    async def create() -> None:
-        try:
-            staff = await services.staff.create(
-                {"email": args.email, "display_name": args.name, "role": args.role, "password": password}
-            )
-            print(f"Staff user {staff.id} created with role {staff.role}.")
-        finally:
-            await services.db.dispose()
-
-    try:
-        asyncio.run(create())
-    except ShopError as error:
-        raise SystemExit(f"shop-privacy: {error.message}") from None
-    return 0
-
-
-def _audit(args: argparse.Namespace) -> int:
-    from .services import build_services
-
-    services = build_services(_settings())
-
-    async def verify() -> bool:
-        try:
-            result = await services.access_log.verify()
-        finally:
-            await services.db.dispose()
-        for problem in result.problems:
-            print(f"FAIL {problem}")
-        print(f"access log: {result.rows} rows, {'intact' if result.ok else 'TAMPERED'}")
-        return result.ok
-
-    return 0 if asyncio.run(verify()) else 1
-
-
-def _schema(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .schema import export
-
-    if args.schema_command == "write":
-        for path in export.write(Path(args.directory)):
-            print(f"wrote {path}")
-    else:
-        print(export.sdl("admin.graphql" if args.admin else "schema.graphql"), end="")
-    return 0
-
-
 def _services_command(work: Any) -> Any:
     """Runs `work(services)` with the services of the configured app, closing them afterwards."""
     from .services import build_services
@@ -139,6 +78,54 @@ def _services_command(work: Any) -> Any:
             await services.db.dispose()
 
     return asyncio.run(run())
+
+
+def _staff(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .errors import ShopError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("shop-privacy: the passwords differ")
+
+    async def create(services: Any) -> Any:
+        return await services.staff.create(
+            {"email": args.email, "display_name": args.name, "role": args.role, "password": password})
+
+    try:
+        staff = _services_command(create)
+    except ShopError as error:
+        raise SystemExit(f"shop-privacy: {error.message}") from None
+    print(f"Staff user {staff.id} created with role {staff.role}.")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    async def verify(services: Any) -> Any:
+        return await services.access_log.verify()
+
+    result = _services_command(verify)
+    for problem in result.problems:
+        print(f"FAIL {problem}")
+    print(f"access log: {result.rows} rows, {'intact' if result.ok else 'TAMPERED'}")
+    return 0 if result.ok else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .schema import export
+
+    if args.schema_command == "write":
+        for path in export.write(Path(args.directory)):
+            print(f"wrote {path}")
+    else:
+        print(export.sdl("admin.graphql" if args.admin else "schema.graphql"), end="")
+    return 0
 
 
 def _retention(args: argparse.Namespace) -> int:

@@ -135,8 +135,8 @@ class CartService:
             cart = await self._find(session, owner)
             if cart is None:
                 return None
-            await session.exec(delete(CartLine).where(col(CartLine.cart_id) == cart.id))
-            return await self._touch_and_view(session, cart)
+            await self.empty(session, cart)
+            return await self._view(session, cart)
 
     async def adopt_at_login(self, session: AsyncSession, token: str | None, customer_id: uuid.UUID) -> bool:
         """Merge the anonymous cart behind `token` into the customer's cart (quantities add, one cart

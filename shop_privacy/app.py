@@ -6,11 +6,8 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .mail.mailer import MailBackend
@@ -24,8 +21,10 @@ from .settings import Settings
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
 from .web.export_download import export_download_route
+from .web.faults import DatabaseFaults
 from .web.graphql_view import GraphQLView
-from .web.middleware import BodySizeLimit, SecurityHeaders
+from .web.health import health_routes
+from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
 from .web.unsubscribe import unsubscribe_routes
 
 logger = logging.getLogger("shop_privacy")
@@ -42,6 +41,8 @@ def create_app(
     plugins: Sequence[Plugin] = (),
 ) -> Starlette:
     settings = settings or Settings()
+    # Export and unsubscribe tokens are in request paths: keep them out of the server's access log (P21).
+    redact_tokens_in_access_log()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,
                                           plugins=plugins)
     # Undeclared personal data stops the start (P02), before anything is served.
@@ -52,11 +53,6 @@ def create_app(
     storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production)
     staff = GraphQLView(admin_schema(settings), services, graphiql=not settings.production,
                         context_class=AdminContext)
-
-    async def health(_: Request) -> JSONResponse:
-        async with services.db.reader() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -73,11 +69,13 @@ def create_app(
             Route("/admin/graphql", staff, methods=["GET", "POST"]),
             export_download_route(services),
             *unsubscribe_routes(services),
-            Route("/health", health, methods=["GET"]),
+            *health_routes(services.db),
         ],
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.production),
             Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+            # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.
+            Middleware(DatabaseFaults),
         ],
         lifespan=lifespan,
     )

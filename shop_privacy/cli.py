@@ -11,14 +11,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .settings import Settings
+from .settings import Settings, settings_problems
 
 
 def _settings() -> Settings:
+    """The settings, or every problem with them, one line each, naming the variable and never its value."""
     try:
         return Settings()
     except ValidationError as error:
-        raise SystemExit(f"shop-privacy: configuration error:\n{error}") from None
+        raise SystemExit("shop-privacy: configuration error:\n" + "\n".join(settings_problems(error))) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -104,15 +105,113 @@ def _staff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace) -> int:
-    async def verify(services: Any) -> Any:
-        return await services.access_log.verify()
+# `audit verify` and `audit checkpoint` answer cron and monitoring by their exit status alone.
+AUDIT_INTACT, AUDIT_TAMPERED, AUDIT_NOT_CHECKED = 0, 1, 2
+_AUDIT_EXIT_STATUS = """exit status:
+  0  intact: every row as written, the append-only triggers in place, and (with a checkpoint) every row
+     the newest checkpoint saw still there
+  1  tampered: a row changed, missing or cut, a trigger missing, altered or disabled, or a checkpoint
+     not signed with this shop's secret key (nothing is written by `checkpoint` then)
+  2  not checked: bad arguments or configuration, database unreachable or not migrated, checkpoint
+     file missing, unreadable or empty
+Each outcome ends with one line on standard output (2: on standard error)."""
 
-    result = _services_command(verify)
-    for problem in result.problems:
-        print(f"FAIL {problem}")
-    print(f"access log: {result.rows} rows, {'intact' if result.ok else 'TAMPERED'}")
-    return 0 if result.ok else 1
+
+def _audit_not_checked(reason: str) -> int:
+    print(f"shop-privacy audit: not checked: {reason}", file=sys.stderr)
+    return AUDIT_NOT_CHECKED
+
+
+def _failure(error: BaseException) -> str:
+    """What went wrong, by type only: a driver's message may quote a URL or the SQL it ran."""
+    original = getattr(error, "orig", None)
+    return type(original or error).__name__
+
+
+def _run_to_the_end(work: Any) -> Any:
+    """`asyncio.run`, except that the loop is closed only after the threads the work started have ended:
+    after a failed connect, aiosqlite's worker thread still hands its last result to the loop, and on a
+    closed loop it dies with a traceback on standard error."""
+    import threading
+
+    before = set(threading.enumerate())
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            for thread in set(threading.enumerate()) - before:
+                if not thread.daemon:
+                    thread.join(timeout=10)
+        finally:
+            loop.close()
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Never a traceback: the exit status is the answer, and 2 says that there is none."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .audit.checkpoints import ENVIRONMENT_VARIABLE, CheckpointFileError
+    from .services import build_services
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        return _audit_not_checked("configuration error: " + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()))
+    named = args.file if args.audit_command == "checkpoint" else args.checkpoint
+    path = Path(named) if named else (Path(os.environ[ENVIRONMENT_VARIABLE])
+                                      if os.environ.get(ENVIRONMENT_VARIABLE) else None)
+    if args.audit_command == "checkpoint" and path is None:
+        return _audit_not_checked(f"name the checkpoint file with --file or {ENVIRONMENT_VARIABLE}")
+
+    async def work() -> int:
+        services = build_services(settings)
+        try:
+            log = services.access_log
+            if args.audit_command == "checkpoint":
+                assert path is not None
+                run = await log.checkpoint(path)
+                result, written, target = run.verification, run.written, run.path
+            else:
+                held = None
+                if path is not None:
+                    from .audit import checkpoints
+
+                    held = await asyncio.to_thread(checkpoints.read, path, log.checkpoint_key)
+                    if held.empty:
+                        raise CheckpointFileError(f"{held.path} holds no checkpoint")
+                result, written, target = await log.verify(checkpoints=held), None, None
+        finally:
+            await services.db.dispose()
+        for problem in result.problems:
+            print(f"FAIL {problem}")
+        if not result.ok:
+            print(f"access log: {result.rows} rows, TAMPERED"
+                  + ("; no checkpoint written" if args.audit_command == "checkpoint" else ""))
+            return AUDIT_TAMPERED
+        if written is not None:
+            print(f"access log: {result.rows} rows, intact; checkpoint at row {written.sequence} "
+                  f"appended to {target}")
+        elif result.checkpoint is not None:
+            print(f"access log: {result.rows} rows, intact; matches the {result.checkpoint.describe()}")
+        else:
+            print(f"access log: {result.rows} rows, intact (no checkpoint given: a cut tail would not show)")
+        return AUDIT_INTACT
+
+    try:
+        return int(_run_to_the_end(work()))
+    except CheckpointFileError as error:
+        return _audit_not_checked(f"checkpoint file: {error}")
+    except (SQLAlchemyError, OSError) as error:
+        return _audit_not_checked(f"cannot read the access log from the database ({_failure(error)})")
+    except Exception as error:  # noqa: BLE001 - the promise is an exit status, never a traceback
+        return _audit_not_checked(f"unexpected {_failure(error)}")
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -163,6 +262,11 @@ def _retention(args: argparse.Namespace) -> int:
     table.add_row("inactive accounts warned", str(result.warned))
     table.add_row("inactive accounts erased", str(result.erased))
     table.add_row("inactive accounts on hold", str(result.held))
+    table.add_row("inactive accounts skipped (taken by another run)", str(result.skipped))
+    table.add_row("inactive accounts active again, spared", str(result.spared))
+    table.add_row("held erasures completed", str(result.resumed))
+    if result.access_log_checkpoint is not None:
+        table.add_row("access log checkpoint", str(result.access_log_checkpoint))
     console.print(table)
     return 0
 
@@ -175,7 +279,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
     async def work(services: Any) -> None:
         if args.outbox_command == "status":
-            async with services.db.reader() as session:
+            async with services.db.read() as session:
                 rows = (await session.exec(select(OutboxMessage.recipient, OutboxMessage.status, func.count())
                                            .group_by(OutboxMessage.recipient, OutboxMessage.status))).all()
             for recipient, status, count in sorted(rows):
@@ -261,9 +365,27 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     staff.set_defaults(handler=_staff)
 
-    audit = commands.add_parser("audit", help="the access log")
+    audit = commands.add_parser("audit", help="the access log", epilog=_AUDIT_EXIT_STATUS,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain; exit status 1 if a row was changed or removed")
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain, the append-only triggers and, with a checkpoint, the log's end",
+        description="Walks the access log's hash chain, checks that the database still refuses changes to it, "
+        "and, given a checkpoint file, that every row the newest checkpoint in it saw is still there, "
+        "unchanged. Without a checkpoint, rows cut from the end (or all of them) cannot be noticed.",
+        epilog=_AUDIT_EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify.add_argument("--checkpoint", metavar="PATH",
+                        help="a checkpoint file (or its directory) written by `audit checkpoint`; "
+                        "default: $SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE if set")
+    checkpoint = audit_commands.add_parser(
+        "checkpoint", help="verify, then append a signed checkpoint of the log's end to a file (cron)",
+        description="Verifies the log (against the newest checkpoint already in the file, if any) and, if it "
+        "is intact, appends a checkpoint of its last row, signed with a key derived from the secret key. "
+        "Keep the file off the database host.",
+        epilog=_AUDIT_EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    checkpoint.add_argument("--file", metavar="PATH",
+                            help="the checkpoint file (JSON lines, appended to) or a directory for it; "
+                            "default: $SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE")
     audit.set_defaults(handler=_audit)
 
     schema = commands.add_parser("schema", help="the GraphQL SDL")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from .errors import BadUserInput
 
@@ -49,3 +52,37 @@ def check_page_size(first: int, maximum: int) -> int:
     if not 1 <= first <= maximum:
         raise BadUserInput(f"`first` must be between 1 and {maximum}.", reason="page_size")
     return first
+
+
+class CursorSealer:
+    """Cursors that show nothing: a keyset cursor carries its row's sort key (a customer's creation
+    time, an order's time), itself personal data, which a staff member may not be allowed to read.
+
+    Fernet (AES-128-CBC with HMAC-SHA256, from `cryptography`) under a key derived from the secret key
+    for this use only: a sealed cursor is opaque, differs each time it is issued, and cannot be forged
+    or edited.
+    """
+
+    def __init__(self, secret: str) -> None:
+        key = hashlib.sha256(f"cursor-sealing:{secret}".encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def seal(self, cursor: str) -> str:
+        return self._fernet.encrypt(cursor.encode()).decode().rstrip("=")
+
+    def unseal(self, sealed: str) -> str:
+        """The cursor inside, or BAD_USER_INPUT for anything this shop did not seal."""
+        invalid = BadUserInput("The cursor is not valid.", reason="invalid_cursor")
+        if len(sealed) > 1024:
+            raise invalid
+        try:
+            return self._fernet.decrypt((sealed + "=" * (-len(sealed) % 4)).encode()).decode()
+        except (InvalidToken, ValueError, UnicodeError):
+            raise invalid from None
+
+    def sealed(self, page: Page[T]) -> Page[T]:
+        return Page(page.items, [self.seal(cursor) for cursor in page.cursors], page.has_next_page,
+                    page.has_previous_page)
+
+    def unsealed(self, after: str | None) -> str | None:
+        return None if after is None else self.unseal(after)

@@ -12,6 +12,7 @@ from .accounts.authentication import Authentication
 from .accounts.credentials import Credentials
 from .accounts.deps import AccountDeps
 from .accounts.directory import CustomerDirectory
+from .accounts.password_check import PasswordCheck
 from .accounts.passwords import PasswordHasher
 from .accounts.profile import Profiles
 from .accounts.registration import Registration
@@ -107,6 +108,7 @@ def build_services(
             AuthSession, "customer_id",
             idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
             absolute_timeout=timedelta(seconds=settings.session_absolute_timeout_seconds),
+            touch_interval=timedelta(seconds=settings.session_touch_interval_seconds),
         ),
         throttle=throttle,
         carts=carts,
@@ -119,10 +121,11 @@ def build_services(
     )
     profiles = Profiles(deps)
     rights = Rights(
-        db, settings, hasher, signer, mailer, profiles, disclosures,
+        db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mailer, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
         Eraser(subject_map), RequestQueue(settings.max_page_size),
     )
+    access_log = AccessLog(db, settings.secret, settings.max_page_size)
     return Services(
         settings=settings,
         db=db,
@@ -146,10 +149,11 @@ def build_services(
             StaffSession, "staff_user_id",
             idle_timeout=timedelta(seconds=settings.staff_session_idle_timeout_seconds),
             absolute_timeout=timedelta(seconds=settings.staff_session_absolute_timeout_seconds),
+            touch_interval=timedelta(seconds=settings.session_touch_interval_seconds),
         ), throttle),
-        access_log=AccessLog(db, settings.secret, settings.max_page_size),
+        access_log=access_log,
         rights=rights,
-        retention=RetentionSweep(db, settings, rights, mailer),
+        retention=RetentionSweep(db, settings, rights, mailer, access_log),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
     )

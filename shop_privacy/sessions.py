@@ -14,17 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .storage.types import utc_now
 from .tokens import new_token, token_hash
 
-# Writing last_seen_at on every request would turn every read into a write.
-_TOUCH_INTERVAL = timedelta(minutes=1)
-
 Row = TypeVar("Row", bound=SQLModel)
 
 
 class SessionStore(Generic[Row]):
     """Sessions kept in `model`, whose column `owner` names who they belong to."""
 
-    def __init__(self, model: type[Row], owner: str, *, idle_timeout: timedelta, absolute_timeout: timedelta) -> None:
+    def __init__(self, model: type[Row], owner: str, *, idle_timeout: timedelta, absolute_timeout: timedelta,
+                 touch_interval: timedelta = timedelta(minutes=1)) -> None:
         self.model = model
+        self.touch_interval = touch_interval
         self.owner = owner
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
@@ -58,10 +57,17 @@ class SessionStore(Generic[Row]):
         return row  # type: ignore[no-any-return]
 
     def needs_touch(self, row: Any) -> bool:
-        return bool(row.last_seen_at + _TOUCH_INTERVAL <= utc_now())
+        return bool(row.last_seen_at + self.touch_interval <= utc_now())
 
     async def touch(self, session: AsyncSession, session_id: uuid.UUID) -> None:
-        await session.exec(update(self.model).where(self._column("id") == session_id).values(last_seen_at=utc_now()))
+        """Note the session as seen now. Concurrent requests of one session write it once: the
+        condition makes the later ones update nothing."""
+        now = utc_now()
+        await session.exec(
+            update(self.model)
+            .where(self._column("id") == session_id, self._column("last_seen_at") <= now - self.touch_interval)
+            .values(last_seen_at=now)
+        )
 
     async def revoke(self, session: AsyncSession, session_id: uuid.UUID) -> None:
         await session.exec(
@@ -69,6 +75,15 @@ class SessionStore(Generic[Row]):
             .where(self._column("id") == session_id, self._column("revoked_at").is_(None))
             .values(revoked_at=utc_now())
         )
+
+    async def revoke_token(self, session: AsyncSession, token: str) -> None:
+        """End the session behind a token, whoever it belongs to (the token is the proof)."""
+        if token and len(token) <= 128:
+            await session.exec(
+                update(self.model)
+                .where(self._column("token_hash") == token_hash(token), self._column("revoked_at").is_(None))
+                .values(revoked_at=utc_now())
+            )
 
     async def revoke_all(self, session: AsyncSession, owner_id: uuid.UUID, *, keep: uuid.UUID | None = None) -> None:
         query = update(self.model).where(self._column(self.owner) == owner_id, self._column("revoked_at").is_(None))

@@ -2,24 +2,76 @@
 
 Production mode refuses to start without a real secret key and a mail server; development mode
 defaults everything so `shop-privacy serve --demo` works on a fresh machine.
+
+Invalid settings raise `SettingsError`: every problem at once, one plain line each naming the
+environment variable, never a value (pydantic's own message quotes the input, secrets included).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Only ever used in development mode; production refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-use-in-production"
 MINIMUM_SECRET_LENGTH = 32
+ENV_PREFIX = "SHOP_PRIVACY_"
+
+
+class SettingsError(ValidationError):
+    """Invalid settings: `problems` holds one line per problem, "VARIABLE: what is wrong", and so does
+    the message. A pydantic ValidationError (callers that catch that keep working) without any input."""
+
+    problems: list[str]
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str]]) -> SettingsError:
+        error = cls.from_exception_data("Settings", [
+            {"type": PydanticCustomError("settings", message), "loc": (variable,), "input": None}
+            for variable, message in problems
+        ])
+        error.problems = [f"{variable}: {message}" for variable, message in problems]
+        return error
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+    def __repr__(self) -> str:
+        return f"SettingsError({self.problems!r})"
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """Plain lines for any settings ValidationError, without its input values."""
+    if isinstance(error, SettingsError):
+        return list(error.problems)
+    return [f"{'.'.join(map(str, issue['loc'])) or 'settings'}: {issue['msg']}"
+            for issue in error.errors(include_input=False, include_url=False)]
+
+
+class _Problems(Exception):
+    """Carries the problems out of validation; pydantic passes other exception types through as they are."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("\n".join(f"{variable}: {message}" for variable, message in problems))
+        self.problems = problems
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOP_PRIVACY_", frozen=True, populate_by_name=True)
+    # hide_input_in_errors: should any pydantic error escape after all, it quotes no value.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, populate_by_name=True,
+                                      hide_input_in_errors=True)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except _Problems as problems:
+            raise SettingsError.of(problems.problems) from None
 
     environment: Literal["development", "production"] = Field(
         "development", validation_alias=AliasChoices("SHOP_PRIVACY_ENV", "environment")
@@ -59,6 +111,9 @@ class Settings(BaseSettings):
 
     session_idle_timeout_seconds: int = Field(24 * 3600, ge=60)
     session_absolute_timeout_seconds: int = Field(30 * 24 * 3600, ge=300)
+    # How stale a session's last-seen time may get before a request writes it again: writing it on
+    # every request would turn every read into a write.
+    session_touch_interval_seconds: int = Field(60, ge=1)
     # Staff sessions are shorter: they open everyone's data.
     staff_session_idle_timeout_seconds: int = Field(30 * 60, ge=60)
     staff_session_absolute_timeout_seconds: int = Field(10 * 3600, ge=300)
@@ -67,6 +122,10 @@ class Settings(BaseSettings):
     registration_max_age_seconds: int = Field(24 * 3600, ge=60)
     export_link_max_age_seconds: int = Field(7 * 24 * 3600, ge=300)
     cart_cookie_max_age_seconds: int = Field(30 * 24 * 3600, ge=3600)
+
+    # Where the access log's signed checkpoints go (a file, or a directory for access-log-checkpoints.jsonl),
+    # best on another host than the database: `audit checkpoint` and every `retention run` append one.
+    audit_checkpoint_file: Path | None = None
 
     # Retention periods the sweep applies (`shop-privacy retention run`); the declarations name the rules.
     retention_anonymous_cart_days: int = Field(30, ge=1)
@@ -81,6 +140,10 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(15 * 60, ge=1)
     login_lockout_seconds: int = Field(15 * 60, ge=1)
     password_reset_mails_per_hour: int = Field(3, ge=1)
+    # Registration mails (a confirmation link, or "you already have an account") to one address.
+    registration_mails_per_hour: int = Field(3, ge=1)
+    # E-mail changes one account may ask for.
+    email_changes_per_hour: int = Field(3, ge=1)
 
     # GraphQL limits.
     max_query_depth: int = Field(12, ge=2)
@@ -103,15 +166,48 @@ class Settings(BaseSettings):
     def sandbox_payments_enabled(self) -> bool:
         return (not self.production) if self.payments_sandbox is None else self.payments_sandbox
 
-    @model_validator(mode="after")
-    def _production_needs_real_secrets(self) -> Settings:
-        if self.production:
-            key = self.secret_key.get_secret_value() if self.secret_key else ""
-            if len(key) < MINIMUM_SECRET_LENGTH or key == DEVELOPMENT_SECRET_KEY:
-                raise ValueError(
-                    f"SHOP_PRIVACY_SECRET_KEY must be set to at least {MINIMUM_SECRET_LENGTH} random "
-                    "characters in production"
-                )
-            if not self.smtp_url:
-                raise ValueError("SHOP_PRIVACY_SMTP_URL must be set in production")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: Callable[[Any], Settings]) -> Settings:
+        problems: list[tuple[str, str]] = []
+        settings: Settings | None
+        try:
+            settings = handler(data)
+        except ValidationError as error:
+            issues = error.errors(include_input=False, include_url=False)
+            problems = [(cls._variable(issue["loc"]), issue["msg"]) for issue in issues]
+            # The production checks too, with the values that failed left at their defaults, so that
+            # one start names every problem.
+            failed = {issue["loc"][0] for issue in issues if issue["loc"]}
+            rest = {key: value for key, value in data.items() if key not in failed} if isinstance(data, dict) else {}
+            try:
+                settings = handler(rest)
+            except ValidationError:
+                settings = None
+        if settings is not None:
+            problems += settings._production_problems()
+        if problems:
+            raise _Problems(problems)
+        return settings  # type: ignore[return-value]  # not None when there is no problem
+
+    def _production_problems(self) -> list[tuple[str, str]]:
+        if not self.production:
+            return []
+        problems: list[tuple[str, str]] = []
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < MINIMUM_SECRET_LENGTH or key == DEVELOPMENT_SECRET_KEY:
+            problems.append((f"{ENV_PREFIX}SECRET_KEY",
+                             f"must be set to at least {MINIMUM_SECRET_LENGTH} random characters in production"))
+        if not self.smtp_url:
+            problems.append((f"{ENV_PREFIX}SMTP_URL", "must be set in production"))
+        return problems
+
+    @classmethod
+    def _variable(cls, loc: tuple[int | str, ...]) -> str:
+        """The environment variable behind an error's location: a field's first alias, or the prefixed name."""
+        key = str(loc[0]) if loc else ""
+        for name, field in cls.model_fields.items():
+            choices = getattr(field.validation_alias, "choices", None) or []
+            if key == name or key in choices:
+                return str(choices[0]) if choices else f"{ENV_PREFIX}{name.upper()}"
+        return key.upper() or "settings"

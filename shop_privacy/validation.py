@@ -12,18 +12,40 @@ from typing import Annotated, Any, TypeVar
 import idna
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from idna.core import valid_contextj
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from stdnum.exceptions import ValidationError as NumberInvalid
+from stdnum.se import orgnr, personnummer
 
 from .errors import BadUserInput
-from .privacy.card_numbers import contains_card_number
+from .privacy.card_numbers import contains_card_number, has_room_for_card_number
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Controls (Cc), format characters (Cf: bidi overrides and isolates, zero-width spaces, BOM, soft
+# hyphen), line and paragraph separators and lone surrogates. They are invisible or reorder what is
+# shown, so a name or an address holding one reads differently on an invoice or a label than it was
+# typed, or hides something (a "zero-width" split card number).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _has_invisible(value: str) -> bool:
+    """True if `value` holds a control or invisible formatting character. Zero-width (non-)joiners
+    are allowed where a script needs them (after a virama, between joining letters: RFC 5892's
+    CONTEXTJ rules, as for domain names), so Persian and Indic names can be written as they are."""
+    for position, char in enumerate(value):
+        if unicodedata.category(char) not in _INVISIBLE_CATEGORIES:
+            continue
+        if char in _JOINERS and valid_contextj(value, position):
+            continue
+        return True
+    return False
 
 
 def _free_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value).strip()
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+    if _has_invisible(value):
+        raise ValueError("must not contain control or invisible formatting characters (e.g. bidi overrides, "
+                         "zero-width spaces)")
     if contains_card_number(value):
         raise ValueError("looks like a payment card number; card numbers are never accepted here")
     return value
@@ -49,11 +71,13 @@ City = _text(100)
 
 
 def _email(value: str) -> str:
+    """One spelling per address, so the unique index sees every copy: NFKC (full-width and other
+    compatibility forms fold), the local part lower-cased, the domain in its IDNA (ASCII) form."""
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(unicodedata.normalize("NFKC", value).strip(), check_deliverability=False)
     except EmailNotValidError as error:
         raise ValueError("is not a valid e-mail address") from error
-    normalized = result.normalized.lower()
+    normalized = f"{result.local_part.lower()}@{result.ascii_domain.lower()}"
     if len(normalized) > 254:
         raise ValueError("is too long")
     return normalized
@@ -62,7 +86,18 @@ def _email(value: str) -> str:
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 
 
+def normalise_email(value: str) -> str:
+    """The spelling an address is stored under, for look-ups of what a caller typed (a login): an
+    address that is not valid cannot have an account, and is only folded so it matches nothing else."""
+    try:
+        return _email(value)
+    except ValueError:
+        return unicodedata.normalize("NFKC", value).strip().lower()
+
+
 def _postal_code(value: str) -> str:
+    if _has_invisible(value):
+        raise ValueError("must not contain control or invisible formatting characters")
     compact = re.sub(r"\s", "", value)
     if not re.fullmatch(r"[A-Za-z0-9\-]{2,10}", compact):
         raise ValueError("is not a valid postal code")
@@ -113,25 +148,40 @@ def _swedish_mobile(value: str) -> str:
 SwedishMobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(_swedish_mobile)]
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 def _org_number(value: str) -> str:
     """Swedish organisation number (or a sole trader's personal identity number): NNNNNN-NNNN,
-    optionally with the '16' (or century) prefix; the last digit is a Luhn check digit."""
-    compact = re.sub(r"[\s\-]", "", value)
-    if re.fullmatch(r"(16|19|20)\d{10}", compact):
-        compact = compact[2:]
-    if not re.fullmatch(r"\d{10}", compact):
+    optionally with the '16' (or century) prefix; the last digit is a Luhn check digit.
+
+    python-stdnum checks the length and the check digit only, so 000000-0000 passes it. What it
+    leaves out is added here: a legal person's number has a group digit (the first) of 1–9 and a
+    third digit of at least 2 (so it can never be read as a month); any other number must be a
+    personal identity number with a real date of birth (a coordination number's day is 61–91)."""
+    compact = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value))  # full-width digits fold
+    if not re.fullmatch(r"(?:16|19|20)?[0-9]{10}", compact):
         raise ValueError("must be a Swedish organisation number, NNNNNN-NNNN")
-    if not _luhn_ok(compact):
-        raise ValueError("has a wrong check digit")
-    return f"{compact[:6]}-{compact[6:]}"
+    century, number = compact[:-10], compact[-10:]
+    try:
+        orgnr.validate(number)
+    except NumberInvalid:
+        raise ValueError("has a wrong check digit") from None
+    legal_person = number[0] != "0" and int(number[2]) >= 2
+    if century == "16" and not legal_person:
+        raise ValueError("is not a valid organisation number")
+    if not legal_person and not _is_personal_identity_number(century, number):
+        raise ValueError("is not a valid organisation or personal identity number")
+    return f"{number[:6]}-{number[6:]}"
+
+
+def _is_personal_identity_number(century: str, number: str) -> bool:
+    """Whether `number` (its check digit already checked) carries a real date of birth."""
+    day = int(number[4:6])
+    if day > 60:  # a coordination number (samordningsnummer): the day of birth plus 60
+        number = f"{number[:4]}{day - 60:02d}{number[6:]}"
+    try:
+        personnummer.get_birth_date(f"{century}{number[:6]}-{number[6:]}")
+    except NumberInvalid:
+        return False
+    return True
 
 
 OrgNumber = Annotated[str, StringConstraints(max_length=16), AfterValidator(_org_number)]
@@ -152,6 +202,17 @@ def _domain_name(value: str) -> str:
 
 
 DomainName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_domain_name)]
+
+
+def _client_key(value: str) -> str:
+    if has_room_for_card_number(value):
+        raise ValueError("must not have 12 or more digits in a row (dashes and underscores between them count)")
+    return value
+
+
+# A key chosen by the client and stored as given (the checkout's idempotency key): 8–64 of A–Z, a–z,
+# 0–9, "_" and "-", with no room for a card number (P06), Luhn-valid or not.
+ClientKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{8,64}$"), AfterValidator(_client_key)]
 
 
 class Command(BaseModel):

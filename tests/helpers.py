@@ -74,7 +74,8 @@ class Outbox:
 
 
 REGISTER = """mutation($input: RegisterInput!) { register(input: $input) { accepted message } }"""
-VERIFY = """mutation($token: String!) { verifyEmail(token: $token) { customer { id email } cartMerged } }"""
+VERIFY = """mutation($token: String!, $password: String!) { verifyEmail(token: $token, password: $password) {
+  customer { id email } cartMerged } }"""
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { customer { id email } cartMerged sessionToken } }"""
 LOGOUT = "mutation { logout }"
 ME = """{ me { id email firstName lastName phone companyName organisationNumber
@@ -111,7 +112,7 @@ async def register_and_verify(client: StorefrontClient, outbox: Outbox, email_ad
     (await client.gql(REGISTER, {"input": {"email": email_address, "password": password,
                                            "firstName": "Anna", "lastName": "Svensson"}})).ok()
     token = await outbox.link_token(email_address, "verify_email")
-    return (await client.gql(VERIFY, {"token": token})).ok()["verifyEmail"]["customer"]["id"]
+    return (await client.gql(VERIFY, {"token": token, "password": password})).ok()["verifyEmail"]["customer"]["id"]
 
 
 async def login(client: StorefrontClient, email_address: str, password: str = PASSWORD) -> GraphQLResponse:

@@ -123,7 +123,7 @@ async def test_unexpected_errors_are_masked_and_logged_without_personal_data(
         ('mutation { register(input: {email: "a", password: "b", firstName: "", lastName: ""}) { accepted } }', {}),
         ("mutation { requestPasswordReset(email: \"not-an-email\") { accepted } }", {}),
         ("mutation { resetPassword(input: {token: \"x\", newPassword: \"y\"}) }", {}),
-        ("mutation { verifyEmail(token: \"" + "x" * 600 + "\") { cartMerged } }", {}),
+        ("mutation { verifyEmail(token: \"" + "x" * 600 + "\", password: \"x\") { cartMerged } }", {}),
         ("mutation { confirmEmailChange(token: \"x.y.z\") }", {}),
         ("{ nope }", {}),
         ("{", {}),

@@ -219,11 +219,11 @@ async def test_p21_an_unconfirmed_registration_cannot_log_in_and_links_are_check
     (await client.gql(REGISTER, {"input": {"email": unique_email, "password": PASSWORD,
                                            "firstName": "Eva", "lastName": "Berg"}})).ok()
     assert (await login(client, unique_email)).codes == ["INVALID_CREDENTIALS"]
-    assert (await client.gql(VERIFY, {"token": "not-a-real-token"})).codes == ["BAD_USER_INPUT"]
+    assert (await client.gql(VERIFY, {"token": "not-a-real-token", "password": PASSWORD})).codes == ["BAD_USER_INPUT"]
     token = await outbox.link_token(unique_email, "verify_email")
     async with services.db.transaction() as session:
         await session.exec(update(PendingRegistration).values(expires_at=utc_now() - timedelta(seconds=1)))
-    expired = await client.gql(VERIFY, {"token": token})
+    expired = await client.gql(VERIFY, {"token": token, "password": PASSWORD})
     assert expired.body["errors"][0]["extensions"]["reason"] == "token_expired"
     async with services.db.reader() as session:
         assert (await session.exec(select(Customer).where(Customer.email == unique_email))).first() is None

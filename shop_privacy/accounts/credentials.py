@@ -13,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..errors import InvalidCredentials, NotFound
 from ..mail.mailer import Mail
 from ..mail.templates import compose
+from ..storage.locks import lock_customer
 from ..storage.tables import Customer, PasswordResetToken
+from ..storage.tables.customers import new_security_stamp
 from ..storage.types import utc_now
 from ..tokens import InvalidToken, new_token, token_hash
 from ..validation import Command, Email, parse
@@ -40,13 +42,11 @@ class Credentials:
     async def change_password(self, viewer: Viewer, data: dict[str, object], *, client_ip: str | None) -> None:
         command = parse(ChangePassword, data)
         deps = self._deps
-        async with deps.db.reader() as session:
+        async with deps.db.read() as session:
             customer = await session.get(Customer, viewer.customer_id)
         if customer is None:
             raise NotFound("No such customer.")
         keys = deps.throttle.keys(customer.email, client_ip)
-        async with deps.db.reader() as session:
-            await deps.throttle.check(session, keys)
         await PasswordCheck(deps.db, deps.hasher, deps.throttle).confirm(
             keys, customer.password_hash, command.current_password,
             failure=InvalidCredentials("The current password is wrong."), rehash=False)  # a new one is coming
@@ -89,7 +89,7 @@ class Credentials:
                                  max_age_seconds=deps.settings.password_reset_max_age_seconds)
         if not isinstance(raw, str):
             raise InvalidToken()
-        async with deps.db.reader() as session:
+        async with deps.db.read() as session:
             row = (await session.exec(
                 select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash(raw))
             )).first()
@@ -101,6 +101,9 @@ class Credentials:
         check_new_password(command.new_password, customer.email, field="newPassword")
         new_hash = await deps.hasher.hash(command.new_password)
         async with deps.db.transaction() as session:
+            # The customer first, the order every writer of their data takes (an erasure too).
+            if await lock_customer(session, customer.id) is None:
+                raise InvalidToken()
             # Single use, even against a concurrent second use of the same link.
             used = await session.exec(
                 update(PasswordResetToken)
@@ -124,5 +127,7 @@ class Credentials:
     async def _set_password(session: AsyncSession, customer_id: uuid.UUID, new_hash: str) -> None:
         await session.exec(
             update(Customer).where(col(Customer.id) == customer_id)
-            .values(password_hash=new_hash, password_changed_at=utc_now(), updated_at=utc_now())
+            # A new stamp: outstanding e-mail-change links die with the old password.
+            .values(password_hash=new_hash, password_changed_at=utc_now(), updated_at=utc_now(),
+                    security_stamp=new_security_stamp())
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
@@ -13,7 +14,25 @@ from ..errors import BadUserInput
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..storage.tables import Customer
 
-_CURSOR = "customer"  # keyed on creation time and id: a cursor never carries a name or address
+# Keyed on creation time and id, never a name or address; the creation time is personal data too, so
+# the staff resolvers seal these cursors before handing them out (`pagination.CursorSealer`).
+_CURSOR = "customer"
+
+
+class SearchKind(enum.Enum):
+    """What a search matches customers on: staff need a purpose that covers those columns, and the
+    access log records it."""
+
+    LIST = "list"  # no search term: every customer, oldest first
+    EMAIL = "email"  # the exact address
+    NAME = "name"  # the start of a first name, last name or full name
+
+
+def search_kind(search: str | None) -> SearchKind:
+    term = (search or "").strip()
+    if "@" in term:
+        return SearchKind.EMAIL
+    return SearchKind.NAME if term else SearchKind.LIST
 
 
 def _like_prefix(text: str) -> str:
@@ -30,9 +49,10 @@ class CustomerDirectory:
         first = check_page_size(first, self._max_page_size)
         query = select(Customer)
         term = (search or "").strip().lower()
-        if "@" in term:
+        kind = search_kind(term)
+        if kind is SearchKind.EMAIL:
             query = query.where(Customer.email == term)
-        elif term:
+        elif kind is SearchKind.NAME:
             if len(term) < 2:
                 raise BadUserInput("Search with at least two letters of a name, or a whole e-mail address.",
                                    reason="search_too_short")

@@ -16,17 +16,22 @@ class PasswordCheck:
         self._throttle = throttle
 
     async def confirm(self, keys: ThrottleKeys, stored_hash: str | None, password: str, *,
-                      failure: ShopError, rehash: bool = True) -> str | None:
-        """Raise `failure` (after counting it) unless `password` matches; `stored_hash` None means no
-        such account. Returns the hash to store instead when the parameters have changed (and `rehash`
-        asks for it), else None."""
+                      failure: ShopError, rehash: bool = True, release: bool = True) -> str | None:
+        """Raise `failure` unless `password` matches; `stored_hash` None means no such account. The
+        attempt is counted before any hashing (RATE_LIMITED while locked out) and given back when the
+        password is right (or, with `release` False, by the caller's own transaction, one write fewer:
+        `Throttle.release`). Returns the hash to store instead when the parameters have changed (and
+        `rehash` asks for it), else None."""
+        async with self._db.transaction() as session:
+            await self._throttle.reserve(session, keys)
         if stored_hash is None:
             await self._hasher.verify_nothing(password)
             valid = False
         else:
             valid = await self._hasher.verify(stored_hash, password)
         if not valid or stored_hash is None:
-            async with self._db.transaction() as session:
-                await self._throttle.record_failure(session, keys)
             raise failure
+        if release:
+            async with self._db.transaction() as session:
+                await self._throttle.release(session, keys)
         return await self._hasher.hash(password) if rehash and self._hasher.needs_rehash(stored_hash) else None

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput, InvalidCredentials, NotFound
 from ..mail.templates import compose
+from ..storage.locks import lock_customer
 from ..storage.tables import Customer, Rectification
+from ..storage.tables.customers import new_security_stamp
 from ..storage.types import utc_now
 from ..tokens import InvalidToken
 from ..validation import parse
 from .commands import ProfileUpdate
 from .deps import AccountDeps
+from .password_check import PasswordCheck
 from .queries import customer_by_email
 from .sessions import Viewer
 
 logger = logging.getLogger("shop_privacy.accounts")
 
 _EMAIL_CHANGE_PURPOSE = "email-change"
+_EMAIL_CHANGE_STOP_PURPOSE = "email-change-stop"
 # Profile input name -> customer column, for the fields that map one to one.
 _SIMPLE_FIELDS = {
     "first_name": "first_name",
@@ -61,11 +66,6 @@ def record_rectifications(session: AsyncSession, customer_id: uuid.UUID, columns
                                   changed_by=changed_by, request_id=request_id) for column in columns)
 
 
-def _fingerprint(email: str) -> str:
-    """Ties an e-mail-change link to the address it changes from, without putting that address in it."""
-    return hashlib.sha256(email.encode()).hexdigest()[:16]
-
-
 class Profiles:
     def __init__(self, deps: AccountDeps) -> None:
         self._deps = deps
@@ -73,10 +73,11 @@ class Profiles:
     async def get(self, session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
         return await session.get(Customer, customer_id)
 
-    async def update(self, viewer: Viewer, data: dict[str, Any], *, request_id: str) -> ProfileUpdated:
+    async def update(self, viewer: Viewer, data: dict[str, Any], *, request_id: str,
+                     client_ip: str | None = None) -> ProfileUpdated:
         """The customer corrects their own profile (P23)."""
         return await self._update(viewer.customer_id, parse(ProfileUpdate, data), changed_by="customer",
-                                  request_id=request_id)
+                                  request_id=request_id, client_ip=client_ip)
 
     async def correct(self, staff_id: uuid.UUID, customer_id: uuid.UUID, data: dict[str, Any], *,
                       request_id: str, also: ChangeHook | None = None) -> ProfileUpdated:
@@ -89,22 +90,24 @@ class Profiles:
                                   also=also)
 
     async def _update(self, customer_id: uuid.UUID, command: ProfileUpdate, *, changed_by: str,
-                      request_id: str, also: ChangeHook | None = None) -> ProfileUpdated:
+                      request_id: str, also: ChangeHook | None = None, client_ip: str | None = None) -> ProfileUpdated:
         deps = self._deps
         given = command.model_fields_set
         email_change = command.email
         if email_change is not None:
             assert command.current_password is not None  # the command's own rule
-            async with deps.db.reader() as session:
+            async with deps.db.read() as session:
                 current = await session.get(Customer, customer_id)
             if current is None:
                 raise NotFound("No such customer.")
-            if not await deps.hasher.verify(current.password_hash, command.current_password):
-                raise InvalidCredentials("The current password is wrong.")
+            # The login's throttled check, counted against the same account and address.
+            await PasswordCheck(deps.db, deps.hasher, deps.throttle).confirm(
+                deps.throttle.keys(current.email, client_ip), current.password_hash, command.current_password,
+                failure=InvalidCredentials("The current password is wrong."), rehash=False)
             if email_change == current.email:
                 email_change = None
         async with deps.db.transaction() as session:
-            customer = await session.get(Customer, customer_id)
+            customer = await lock_customer(session, customer_id)
             if customer is None:
                 raise NotFound("No such customer.")
             changed: list[str] = []
@@ -126,39 +129,74 @@ class Profiles:
                 record_rectifications(session, customer.id, changed, changed_by=changed_by, request_id=request_id)
                 if also is not None:
                     also(session, changed)
+            if email_change is not None:
+                await deps.throttle.take(session, "email-change", str(customer.id),
+                                         limit=deps.settings.email_changes_per_hour, window=timedelta(hours=1),
+                                         message="Several e-mail changes were asked for in the last hour. "
+                                                 "Try again later.")
+                # A new stamp: every older change link dies, only this request's works.
+                customer.security_stamp = new_security_stamp()
+                session.add(customer)
         if email_change is not None:
-            token = deps.signer.sign(_EMAIL_CHANGE_PURPOSE, {
-                "customer": str(customer.id), "from": _fingerprint(customer.email), "to": email_change,
-            })
-            deps.mailer.send(compose("confirm_email_change", to=email_change, language=customer.preferred_language,
-                                     link=deps.link("confirm-email", token)))
+            self._mail_change_links(customer, email_change)
         logger.info("profile updated customer_id=%s fields=%s email_change=%s",
                     customer.id, ",".join(changed) or "-", email_change is not None)
         return ProfileUpdated(customer, changed, email_change is not None)
 
-    async def confirm_email_change(self, token: str, *, request_id: str) -> Customer:
+    def _mail_change_links(self, customer: Customer, new_email: str) -> None:
+        """The confirmation link to the new address; to the current one, word of the request with a
+        link that stops it. Both are bound to the stamp just set."""
         deps = self._deps
-        payload = deps.signer.unsign(_EMAIL_CHANGE_PURPOSE, token,
-                                     max_age_seconds=deps.settings.email_change_max_age_seconds)
-        if not isinstance(payload, dict) or not {"customer", "from", "to"} <= payload.keys():
+        bound = {"customer": str(customer.id), "stamp": customer.security_stamp}
+        confirm = deps.signer.sign(_EMAIL_CHANGE_PURPOSE, {**bound, "to": new_email})
+        stop = deps.signer.sign(_EMAIL_CHANGE_STOP_PURPOSE, bound)
+        language = customer.preferred_language
+        deps.mailer.send(compose("confirm_email_change", to=new_email, language=language,
+                                 link=deps.link("confirm-email", confirm)))
+        deps.mailer.send(compose("email_change_requested", to=customer.email, language=language,
+                                 link=deps.link("stop-email-change", stop)))
+
+    def _bound(self, purpose: str, token: str) -> tuple[uuid.UUID, str, dict[str, Any]]:
+        deps = self._deps
+        payload = deps.signer.unsign(purpose, token, max_age_seconds=deps.settings.email_change_max_age_seconds)
+        if not isinstance(payload, dict) or not {"customer", "stamp"} <= payload.keys():
             raise InvalidToken()
         try:
-            customer_id = uuid.UUID(str(payload["customer"]))
+            return uuid.UUID(str(payload["customer"])), str(payload["stamp"]), payload
         except ValueError:
             raise InvalidToken() from None
+
+    async def confirm_email_change(self, token: str, *, request_id: str) -> Customer:
+        """Valid once, and only while the account's stamp is the one the link was made with: a password
+        change or reset, logging out everywhere, a newer change request or a stop all end it."""
+        deps = self._deps
+        customer_id, stamp, payload = self._bound(_EMAIL_CHANGE_PURPOSE, token)
+        if "to" not in payload:
+            raise InvalidToken()
         async with deps.db.transaction() as session:
-            customer = await session.get(Customer, customer_id)
-            # Used once: after the change the link's "from" no longer matches.
-            if customer is None or _fingerprint(customer.email) != payload["from"]:
+            customer = await lock_customer(session, customer_id)
+            if customer is None or not hmac.compare_digest(customer.security_stamp, stamp):
                 raise InvalidToken()
             new_email = str(payload["to"])
             if await customer_by_email(session, new_email) is not None:
                 raise BadUserInput("That e-mail address cannot be used.", reason="email_unavailable")
             old_email = customer.email
             customer.email = new_email
+            customer.security_stamp = new_security_stamp()  # used once
             customer.updated_at = utc_now()
             session.add(customer)
             record_rectifications(session, customer.id, ["email"], changed_by="customer", request_id=request_id)
         deps.mailer.send(compose("email_changed", to=old_email, language=customer.preferred_language))
         logger.info("e-mail changed customer_id=%s", customer.id)
         return customer
+
+    async def stop_email_change(self, token: str) -> None:
+        """The current address's owner stops a change they did not ask for: the change link dies."""
+        customer_id, stamp, _ = self._bound(_EMAIL_CHANGE_STOP_PURPOSE, token)
+        async with self._deps.db.transaction() as session:
+            customer = await lock_customer(session, customer_id)
+            if customer is None or not hmac.compare_digest(customer.security_stamp, stamp):
+                return  # already confirmed, stopped or overtaken: nothing left to stop
+            customer.security_stamp = new_security_stamp()
+            session.add(customer)
+        logger.info("e-mail change stopped customer_id=%s", customer_id)

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..errors import BadUserInput
-from ..mail.mailer import Mail
+from ..errors import BadUserInput, InvalidCredentials
 from ..mail.templates import compose
 from ..storage.tables import Customer, PendingRegistration
 from ..storage.types import utc_now
@@ -19,12 +19,11 @@ from ..validation import parse
 from .authentication import Authentication, LoggedIn
 from .commands import Register
 from .deps import AccountDeps
+from .password_check import PasswordCheck
 from .passwords import password_problems
 from .queries import customer_by_email
 
 logger = logging.getLogger("shop_privacy.accounts")
-
-_PENDING_PER_ADDRESS = 3
 
 
 def check_new_password(password: str, email: str | None, field: str = "password") -> None:
@@ -42,51 +41,51 @@ class Registration:
         self._authentication = authentication
 
     async def register(self, data: dict[str, object]) -> None:
+        """A confirmation link to a new address, a note to a known one; the same answer, after the same
+        work, either way. The newest registration of an address is the only one whose link works, and
+        confirming asks for its password: someone who registers another's address first gains nothing.
+        Mails to one address are limited, the same for known and unknown ones, and past the limit the
+        answer says so (RATE_LIMITED) instead of pretending a mail went out."""
         command = parse(Register, data)
         check_new_password(command.password, command.email)
         deps = self._deps
         # Hash in both cases, so the answer takes as long whether or not the address is known.
         password_hash = await deps.hasher.hash(command.password)
-        mail: Mail | None = None
         async with deps.db.transaction() as session:
+            await deps.throttle.take(session, "registration-mail", command.email,
+                                     limit=deps.settings.registration_mails_per_hour, window=timedelta(hours=1),
+                                     message="Several mails went to this address in the last hour. Try again later.")
             if await customer_by_email(session, command.email) is not None:
-                if await deps.throttle.allow(session, "account-exists-mail", command.email,
-                                             limit=1, window=timedelta(hours=1)):
-                    mail = compose("account_exists", to=command.email, language=command.preferred_language,
-                                   link=f"{deps.settings.storefront_url.rstrip('/')}/forgot-password")
+                mail = compose("account_exists", to=command.email, language=command.preferred_language,
+                               link=f"{deps.settings.storefront_url.rstrip('/')}/forgot-password")
             else:
-                pending = (await session.exec(
-                    select(PendingRegistration.id).where(
-                        PendingRegistration.email == command.email, col(PendingRegistration.expires_at) > utc_now()
-                    )
-                )).all()
-                if len(pending) < _PENDING_PER_ADDRESS:
-                    token = new_token()
-                    session.add(PendingRegistration(
-                        email=command.email, password_hash=password_hash, first_name=command.first_name,
-                        last_name=command.last_name, preferred_language=command.preferred_language,
-                        token_hash=token_hash(token),
-                        expires_at=utc_now() + timedelta(seconds=deps.settings.registration_max_age_seconds),
-                    ))
-                    mail = compose("verify_email", to=command.email, language=command.preferred_language,
-                                   link=deps.link("verify-email", token))
-        if mail is not None:
-            deps.mailer.send(mail)
+                # Every older link for the address dies with this registration.
+                await session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == command.email))
+                token = new_token()
+                session.add(PendingRegistration(
+                    email=command.email, password_hash=password_hash, first_name=command.first_name,
+                    last_name=command.last_name, preferred_language=command.preferred_language,
+                    token_hash=token_hash(token),
+                    expires_at=utc_now() + timedelta(seconds=deps.settings.registration_max_age_seconds),
+                ))
+                mail = compose("verify_email", to=command.email, language=command.preferred_language,
+                               link=deps.link("verify-email", token))
+        deps.mailer.send(mail)
 
-    async def verify_email(self, token: str, *, client_ip: str | None, cart_token: str | None,
-                           visitor_token: str | None = None) -> LoggedIn:
-        """Confirm the address: the account is created and logged in."""
+    async def verify_email(self, token: str, password: str, *, client_ip: str | None, cart_token: str | None,
+                           visitor_token: str | None = None, replaces: str | None = None) -> LoggedIn:
+        """Confirm the address with the password chosen at registration (through the login's throttled
+        check): the account is created with it and logged in."""
         deps = self._deps
         if not token or len(token) > 128:
             raise InvalidToken()
+        async with deps.db.read() as session:
+            pending = await _pending(session, token)
+        await PasswordCheck(deps.db, deps.hasher, deps.throttle).confirm(
+            deps.throttle.keys(pending.email, client_ip), pending.password_hash, password, rehash=False,
+            failure=InvalidCredentials("The password is not the one chosen when registering with this link."))
         async with deps.db.transaction() as session:
-            pending = (await session.exec(
-                select(PendingRegistration).where(PendingRegistration.token_hash == token_hash(token))
-            )).first()
-            if pending is None:
-                raise InvalidToken()
-            if pending.expires_at <= utc_now():
-                raise InvalidToken(expired=True)
+            pending = await _pending(session, token)  # again: a concurrent confirmation may have used it
             if await customer_by_email(session, pending.email) is not None:
                 raise InvalidToken()  # confirmed already, through another link
             customer = Customer(
@@ -97,7 +96,19 @@ class Registration:
             await session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == pending.email))
             await session.flush()
             logged_in = await self._authentication.start_session(
-                session, customer, client_ip=client_ip, cart_token=cart_token, visitor_token=visitor_token
+                session, customer, client_ip=client_ip, cart_token=cart_token, visitor_token=visitor_token,
+                replaces=replaces,
             )
         logger.info("account created customer_id=%s", customer.id)
         return logged_in
+
+
+async def _pending(session: AsyncSession, token: str) -> PendingRegistration:
+    pending = (await session.exec(
+        select(PendingRegistration).where(PendingRegistration.token_hash == token_hash(token))
+    )).first()
+    if pending is None:
+        raise InvalidToken()
+    if pending.expires_at <= utc_now():
+        raise InvalidToken(expired=True)
+    return pending

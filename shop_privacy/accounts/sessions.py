@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -12,3 +12,5 @@ class Viewer:
 
     customer_id: uuid.UUID
     session_id: uuid.UUID
+    # The session's last-seen time is due to be written, after the read that found it.
+    touch_due: bool = field(default=False, compare=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from ..settings import Settings
 from ..storage.tables import LoginThrottle
 from ..storage.types import utc_now
 from ..tokens import Signer
+from ..validation import normalise_email
 
 _MAX_LOCKOUT = timedelta(hours=1)
 
@@ -36,28 +37,49 @@ class Throttle:
 
     def keys(self, email: str, client_ip: str | None, *, scope: str = "customer") -> ThrottleKeys:
         """Customers and staff count apart: a customer's failures never lock a colleague out."""
-        account = "acct:" + self._signer.keyed_hash(f"throttle-{scope}-account", email.strip().lower())
+        account = "acct:" + self._signer.keyed_hash(f"throttle-{scope}-account", normalise_email(email))
         address = "addr:" + self._signer.keyed_hash(f"throttle-{scope}-address", client_ip) if client_ip else None
         return ThrottleKeys(account, address)
 
-    async def check(self, session: AsyncSession, keys: ThrottleKeys) -> None:
-        """Refuse before any password work while either key is locked out."""
-        wanted = [key for key in (keys.account, keys.address) if key]
-        rows = (await session.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(wanted)))).all()
+    async def reserve(self, session: AsyncSession, keys: ThrottleKeys) -> None:
+        """Count an attempt before its password is checked, refusing it while either key is locked out.
+        The counter rows are locked for the transaction, so parallel attempts (in this process or
+        another) are counted one after the other and at most the limit get through; a correct password
+        gives its attempt back (`release`)."""
         now = utc_now()
-        waits = [(row.locked_until - now).total_seconds()
-                 for row in rows if row.locked_until and row.locked_until > now]
+        rows = [await self._row(session, key) for key in sorted(k for k in (keys.account, keys.address) if k)]
+        waits = [(row.locked_until - now).total_seconds() for row in rows
+                 if row.locked_until and row.locked_until > now]
         if waits:
             raise RateLimited("Too many failed logins. Try again later.", retry_after_seconds=math.ceil(max(waits)))
+        for row in rows:
+            self._count(row, now)
 
-    async def record_failure(self, session: AsyncSession, keys: ThrottleKeys) -> None:
-        for key in (keys.account, keys.address):
-            if key:
-                await self._count(session, key)
-
-    async def record_success(self, session: AsyncSession, keys: ThrottleKeys) -> None:
-        # Only the account's counter: logging in to one's own account must not clear an address's record.
+    async def release(self, session: AsyncSession, keys: ThrottleKeys) -> None:
+        """The attempt succeeded: the account's record is cleared; the address gives back the one
+        attempt it was counted (logging in to one's own account must not clear an address's record)."""
         await session.exec(delete(LoginThrottle).where(col(LoginThrottle.key) == keys.account))
+        if keys.address:
+            row = await self._row(session, keys.address)
+            row.failures = max(0, row.failures - 1)
+            if row.failures < self._limits["addr"]:
+                row.locked_until = None
+            session.add(row)
+
+    async def take(self, session: AsyncSession, purpose: str, value: str, *, limit: int, window: timedelta,
+                   message: str) -> None:
+        """Count one more event, or refuse it with RATE_LIMITED (and when to try again) once `limit`
+        events happened in `window`. A refused event is not counted (the transaction rolls back)."""
+        key = "evnt:" + self._signer.keyed_hash(f"throttle-{purpose}", value)
+        now = utc_now()
+        row = await self._row(session, key)
+        if row.window_started_at + window <= now:
+            row.failures, row.window_started_at = 0, now
+        if row.failures >= limit:
+            wait = (row.window_started_at + window - now).total_seconds()
+            raise RateLimited(message, retry_after_seconds=max(1, math.ceil(wait)))
+        row.failures += 1
+        session.add(row)
 
     async def allow(self, session: AsyncSession, purpose: str, value: str, *, limit: int, window: timedelta) -> bool:
         """Count one more event (e.g. a reset mail to an address); False once `limit` is passed in `window`."""
@@ -84,17 +106,14 @@ class Throttle:
         except IntegrityError:  # a concurrent transaction created it first
             return (await session.exec(query)).one()
 
-    async def _count(self, session: AsyncSession, key: str) -> None:
-        now = utc_now()
-        row = await self._row(session, key)
+    def _count(self, row: LoginThrottle, now: datetime) -> None:
         # A quiet window starts the count again; right after a lock-out, one more failure locks again, longer.
         recently_locked = row.locked_until is not None and row.locked_until + self._window > now
         if row.window_started_at + self._window <= now and not recently_locked:
             row.failures, row.window_started_at = 0, now
         row.failures += 1
-        limit = self._limits[key[:4]]
+        limit = self._limits[row.key[:4]]
         if row.failures >= limit:
             lockout = min(self._lockout * 2 ** min(row.failures - limit, 8), _MAX_LOCKOUT)
             row.locked_until = now + lockout
             row.window_started_at = now
-        session.add(row)

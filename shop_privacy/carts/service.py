@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..errors import BadUserInput, NotFound
+from ..errors import BadUserInput, NotFound, Unauthenticated
 from ..pricing import ZERO, Amounts, line_amounts
 from ..storage.database import Database
+from ..storage.locks import lock_anonymous_cart, lock_customer, lock_customer_cart
 from ..storage.tables import Cart, CartLine, Product
 from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, new_token, token_hash
@@ -89,7 +90,8 @@ class CartService:
         cart = await self._find(session, owner)
         return await self._view(session, cart) if cart else None
 
-    # Changes, each one transaction
+    # Changes, each one transaction. Each locks the cart first (the customer before it), so changes
+    # to one cart take turns and every one of them is kept.
 
     async def add(self, owner: CartOwner, data: dict[str, object]) -> CartChange:
         command = parse(AddToCart, data)
@@ -99,40 +101,47 @@ class CartService:
             if product is None or not product.active:
                 raise NotFound("No such product.", reason="unknown_product")
             domain_name = _domain_for(product, command.domain_name)
-            cart, issued = await self._find_or_create(session, owner)
-            line = (await session.exec(select(CartLine).where(
-                CartLine.cart_id == cart.id, CartLine.product_id == product.id,
-                CartLine.domain_name == domain_name,
-            ))).first()
-            if line is None:
-                count = len((await session.exec(select(CartLine.id).where(CartLine.cart_id == cart.id))).all())
+            cart, issued = await self._locked(session, owner, create=True)
+            assert cart is not None
+            same_item = (col(CartLine.cart_id) == cart.id, col(CartLine.product_id) == product.id,
+                         col(CartLine.domain_name) == domain_name)
+            # One statement adds to the line, within the limit.
+            added = await session.exec(update(CartLine).where(
+                *same_item, col(CartLine.quantity) + command.quantity <= MAX_QUANTITY,
+            ).values(quantity=col(CartLine.quantity) + command.quantity))  # type: ignore[call-overload]
+            if not added.rowcount:
+                if (await session.exec(select(CartLine.id).where(*same_item))).first() is not None:
+                    raise _quantity_error()  # the line exists: the sum is over the limit
+                count = (await session.exec(select(func.count()).select_from(CartLine)
+                                            .where(col(CartLine.cart_id) == cart.id))).one()
                 if count >= MAX_LINES:
                     raise BadUserInput(f"A cart holds at most {MAX_LINES} lines.", reason="cart_full")
                 session.add(CartLine(cart_id=cart.id, product_id=product.id, domain_name=domain_name,
                                      quantity=command.quantity))
-            else:
-                _check_quantity(line.quantity + command.quantity)
-                line.quantity += command.quantity
-                session.add(line)
             return CartChange(await self._touch_and_view(session, cart), issued)
 
     async def update_line(self, owner: CartOwner, line_id: uuid.UUID, quantity: int) -> CartView:
         _check_quantity(quantity)
         async with self._db.transaction() as session:
-            cart, line = await self._owned_line(session, owner, line_id)
-            line.quantity = quantity
-            session.add(line)
+            cart = await self._locked_existing(session, owner)
+            changed = await session.exec(update(CartLine).where(
+                col(CartLine.id) == line_id, col(CartLine.cart_id) == cart.id).values(quantity=quantity))  # type: ignore[call-overload]
+            if not changed.rowcount:
+                raise NotFound("No such cart line.")
             return await self._touch_and_view(session, cart)
 
     async def remove_line(self, owner: CartOwner, line_id: uuid.UUID) -> CartView:
         async with self._db.transaction() as session:
-            cart, line = await self._owned_line(session, owner, line_id)
-            await session.delete(line)
+            cart = await self._locked_existing(session, owner)
+            removed = await session.exec(delete(CartLine).where(
+                col(CartLine.id) == line_id, col(CartLine.cart_id) == cart.id))  # type: ignore[call-overload]
+            if not removed.rowcount:
+                raise NotFound("No such cart line.")
             return await self._touch_and_view(session, cart)
 
     async def clear(self, owner: CartOwner) -> CartView | None:
         async with self._db.transaction() as session:
-            cart = await self._find(session, owner)
+            cart, _ = await self._locked(session, owner, create=False)
             if cart is None:
                 return None
             await self.empty(session, cart)
@@ -142,10 +151,10 @@ class CartService:
         """Merge the anonymous cart behind `token` into the customer's cart (quantities add, one cart
         remains). Runs inside the login's transaction. True if there was an anonymous cart."""
         key = self._token_key(token)
-        anonymous = await self._by_token_key(session, key) if key else None
+        own = await lock_customer_cart(session, customer_id, create=False)
+        anonymous = await lock_anonymous_cart(session, key) if key else None
         if anonymous is None:
             return False
-        own = (await session.exec(select(Cart).where(Cart.customer_id == customer_id))).first()
         if own is None:
             anonymous.customer_id, anonymous.token_hash, anonymous.updated_at = customer_id, None, utc_now()
             session.add(anonymous)
@@ -171,8 +180,9 @@ class CartService:
         return True
 
     async def lock_for_checkout(self, session: AsyncSession, customer_id: uuid.UUID) -> Cart | None:
-        """The customer's cart, locked until the transaction ends: concurrent checkouts take turns."""
-        return (await session.exec(select(Cart).where(Cart.customer_id == customer_id).with_for_update())).first()
+        """The customer's cart, locked until the transaction ends (call with the customer locked):
+        concurrent checkouts and cart changes take turns."""
+        return await lock_customer_cart(session, customer_id, create=False)
 
     async def priced(self, session: AsyncSession, cart: Cart) -> CartView:
         return await self._view(session, cart)
@@ -192,27 +202,30 @@ class CartService:
     async def _by_token_key(self, session: AsyncSession, key: str) -> Cart | None:
         return (await session.exec(select(Cart).where(Cart.token_hash == key, col(Cart.customer_id).is_(None)))).first()
 
-    async def _find_or_create(self, session: AsyncSession, owner: CartOwner) -> tuple[Cart, str | None]:
-        cart = await self._find(session, owner)
-        if cart is not None:
-            return cart, None
+    async def _locked(self, session: AsyncSession, owner: CartOwner, *,
+                      create: bool) -> tuple[Cart | None, str | None]:
+        """The owner's cart, locked (the customer first); a new one when `create` and there is none,
+        with the token for a new anonymous cart's cookie."""
         if owner.customer_id is not None:
-            cart = Cart(customer_id=owner.customer_id)
-            issued = None
-        else:
-            raw = new_token()
-            cart = Cart(token_hash=token_hash(raw))
-            issued = self._signer.sign(_TOKEN_PURPOSE, raw)
+            if await lock_customer(session, owner.customer_id) is None:  # erased since the session was read
+                raise Unauthenticated()
+            return await lock_customer_cart(session, owner.customer_id, create=create), None
+        key = self._token_key(owner.token)
+        cart = await lock_anonymous_cart(session, key) if key else None
+        if cart is not None or not create:
+            return cart, None
+        # A new anonymous cart: its token is new, so nobody else can be writing it.
+        raw = new_token()
+        cart = Cart(token_hash=token_hash(raw))
         session.add(cart)
         await session.flush()
-        return cart, issued
+        return cart, self._signer.sign(_TOKEN_PURPOSE, raw)
 
-    async def _owned_line(self, session: AsyncSession, owner: CartOwner, line_id: uuid.UUID) -> tuple[Cart, CartLine]:
-        cart = await self._find(session, owner)
-        line = await session.get(CartLine, line_id) if cart else None
-        if cart is None or line is None or line.cart_id != cart.id:
+    async def _locked_existing(self, session: AsyncSession, owner: CartOwner) -> Cart:
+        cart, _ = await self._locked(session, owner, create=False)
+        if cart is None:
             raise NotFound("No such cart line.")
-        return cart, line
+        return cart
 
     async def _touch_and_view(self, session: AsyncSession, cart: Cart) -> CartView:
         cart.updated_at = utc_now()
@@ -235,9 +248,13 @@ class CartService:
         return CartView(cart.id, cart.customer_id, lines, total, currency)
 
 
+def _quantity_error() -> BadUserInput:
+    return BadUserInput(f"Quantity must be between 1 and {MAX_QUANTITY}.", reason="quantity")
+
+
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise BadUserInput(f"Quantity must be between 1 and {MAX_QUANTITY}.", reason="quantity")
+        raise _quantity_error()
 
 
 def _domain_for(product: Product, domain_name: str | None) -> str:

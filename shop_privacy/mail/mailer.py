@@ -1,21 +1,29 @@
 """The mailer. Delivery runs after the request's transaction, in the background, so how long it
-takes reveals nothing (e.g. whether an account exists). Bodies are never logged."""
+takes reveals nothing (e.g. whether an account exists). Bodies are never logged.
+
+Headers: a recipient's name is RFC 2047-encoded (email.headerregistry), an address with a non-ASCII
+local part goes out as SMTPUTF8 (RFC 6531) rather than as an encoded word, which would break it, and
+List-Unsubscribe stays a plain ASCII URL on one line, never an encoded word (RFC 2369, RFC 8058)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
 import uuid
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.policy import default as default_policy
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import anyio
+import idna
 
 logger = logging.getLogger("shop_privacy.mail")
 
@@ -28,6 +36,34 @@ class Mail:
     kind: str  # e.g. "password_reset": what the logs say instead of the content
     headers: dict[str, str] = field(default_factory=dict)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    to_name: str | None = None  # the recipient's name, in any script
+
+
+# RFC 5322's hard limit on a line: headers are folded only past it, so a URL is never split or encoded.
+_POLICY = default_policy.clone(max_line_length=998)
+# Headers whose value is one or more <URL>s that mail clients act on: ASCII only, never encoded.
+_URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+def ascii_url(url: str) -> str:
+    """`url` in ASCII: the host in IDNA, the rest percent-encoded where it is not already ASCII."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if host and not host.isascii():
+        netloc = parts.netloc.replace(host, idna.encode(host, uts46=True).decode("ascii"))
+    else:
+        netloc = parts.netloc
+    safe = "/?&=;:@!$'()*+,%-._~"
+    return urlunsplit((parts.scheme, quote(netloc, safe=safe + "[]"), quote(parts.path, safe=safe),
+                       quote(parts.query, safe=safe), quote(parts.fragment, safe=safe)))
+
+
+def _url_header(name: str, value: str) -> str:
+    if name.lower() == "list-unsubscribe":
+        return ", ".join(f"<{ascii_url(url)}>" for url in re.findall(r"<([^>]*)>", value))
+    if not value.isascii():
+        raise ValueError(f"{name} must be ASCII")
+    return value
 
 
 class MailBackend(Protocol):
@@ -44,8 +80,15 @@ class OutboxFolder:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{message['X-Shop-Mail-Id']}.eml"
         temporary = self.directory / f".{name}.tmp"
-        temporary.write_bytes(message.as_bytes())
+        temporary.write_bytes(as_bytes(message))
         temporary.replace(self.directory / name)  # readers never see half a file
+
+
+def as_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes over the wire: as SMTPUTF8 (what smtplib does) if an address needs it."""
+    addresses = [address for name in ("From", "To") for address in getattr(message[name], "addresses", ())]
+    international = any(not address.addr_spec.isascii() for address in addresses)
+    return message.as_bytes(policy=message.policy.clone(utf8=True) if international else message.policy)
 
 
 class Smtp:
@@ -110,15 +153,28 @@ class Mailer:
         logger.error("mail dropped after retries id=%s kind=%s", mail.id, mail.kind)
 
     def _compose(self, mail: Mail) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self._sender
-        message["To"] = mail.to
+        local_part, _, domain = mail.to.rpartition("@")
+        # username/domain rather than addr_spec: the parser refuses a non-ASCII local part (SMTPUTF8).
+        message["To"] = Address(display_name=mail.to_name or "", username=local_part, domain=domain)
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
+        message["Message-ID"] = make_msgid(domain=_message_id_domain(self._sender))
         message["X-Shop-Mail-Id"] = mail.id
         message["X-Shop-Mail-Kind"] = mail.kind
         for name, value in mail.headers.items():
-            message[name] = value
+            message[name] = _url_header(name, value) if name.lower() in _URL_HEADERS else value
         message.set_content(mail.text)
         return message
+
+
+def _message_id_domain(sender: str) -> str | None:
+    """The sender's domain, in ASCII, from "Name <address>" or a bare address."""
+    domain = parseaddr(sender)[1].rpartition("@")[2].strip()
+    if not domain:
+        return None
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return None

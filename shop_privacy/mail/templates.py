@@ -43,6 +43,16 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Confirm your new e-mail address",
                "Hello,\n\nConfirm that your account should use this address:\n{link}\n"),
     },
+    "email_change_requested": {
+        "sv": ("Någon vill byta e-postadress på ditt konto",
+               "Hej!\n\nNågon har bett om att ditt konto ska använda en annan e-postadress. Bytet görs först när "
+               "länken som skickats till den nya adressen öppnas.\n\nVar det inte du? Stoppa bytet här och byt "
+               "lösenord:\n{link}\n"),
+        "en": ("Someone asked to change your account's e-mail address",
+               "Hello,\n\nSomeone asked for your account to use another e-mail address. The change is made only "
+               "when the link sent to the new address is opened.\n\nWasn't it you? Stop the change here and "
+               "change your password:\n{link}\n"),
+    },
     "data_export": {
         "sv": ("Dina uppgifter finns att hämta",
                "Hej!\n\nDina uppgifter finns att hämta när du är inloggad:\n{link}\n\nLänken gäller i sju dagar.\n"),
@@ -75,7 +85,9 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def compose(kind: str, *, to: str, language: str, link: str = "", **values: object) -> Mail:
+def compose(kind: str, *, to: str, language: str, link: str = "", to_name: str | None = None,
+            **values: object) -> Mail:
+    """`to_name`, when given, goes into the To header (encoded as RFC 2047 requires)."""
     texts = _TEXTS[kind]
     subject, body = texts.get(language, texts["en"])
-    return Mail(to=to, subject=subject, text=body.format(link=link, **values), kind=kind)
+    return Mail(to=to, subject=subject, text=body.format(link=link, **values), kind=kind, to_name=to_name)

@@ -41,7 +41,7 @@ class AbandonedCarts:
 
     async def candidates(self, older_than: timedelta, now: datetime | None = None) -> list[Candidate]:
         cutoff = (now or utc_now()) - older_than
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             rows = (await session.exec(
                 select(Cart, Customer).join(Customer, col(Customer.id) == col(Cart.customer_id))
                 .where(col(Cart.updated_at) < cutoff)
@@ -64,7 +64,7 @@ class AbandonedCarts:
         """A reminder to each candidate, its consent checked again at the moment of sending."""
         sent = 0
         for candidate in await self.candidates(older_than):
-            async with self._db.reader() as session:
+            async with self._db.read() as session:
                 if not (await self._consents.live(session, [candidate.customer_id], PURPOSE))[candidate.customer_id]:
                     continue
             swedish = candidate.language == "sv"

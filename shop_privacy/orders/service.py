@@ -8,16 +8,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import StringConstraints
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..carts.service import CartService, CartView
 from ..disclosures.service import Disclosures
-from ..errors import BadUserInput, NotFound, ServiceUnavailable
+from ..errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..payments.providers import (
     PaymentFailed,
@@ -27,9 +26,10 @@ from ..payments.providers import (
     PaymentRequest,
 )
 from ..storage.database import Database
+from ..storage.locks import lock_customer
 from ..storage.tables import Cart, Customer, Order, OrderLine
 from ..storage.types import utc_now
-from ..validation import Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
+from ..validation import ClientKey, Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
 from .numbers import new_order_number
 
 logger = logging.getLogger("shop_privacy.orders")
@@ -63,7 +63,8 @@ class OrderStatus:
     CANCELLED = "CANCELLED"
 
 
-IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{8,64}$")]
+# 8–64 of A–Z, a–z, 0–9, "_" and "-", never 12 or more digits in a row: it is stored as given (P06).
+IdempotencyKey = ClientKey
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,17 @@ class OrderService:
 
         try:
             async with self._db.transaction() as session:
-                # Lock first, then look for the key: a concurrent double submit waits here and then
-                # finds the order the first one placed.
+                # Lock first (the customer, then the cart: the order every writer takes), then look
+                # for the key: a concurrent double submit waits here and then finds the order the
+                # first one placed; an erasure waits too, or has already removed the customer.
+                customer = await lock_customer(session, customer_id)
+                if customer is None:
+                    raise Unauthenticated()
                 cart = await self._carts.lock_for_checkout(session, customer_id)
                 existing = await self._by_key(session, customer_id, command.idempotency_key)
                 if existing is not None:
                     return existing
-                order = await self._place(session, customer_id, cart, command, provider, client_ip)
+                order = await self._place(session, customer, cart, command, provider, client_ip)
         except IntegrityError:
             # A concurrent double submit with the same key won the race: answer with its order.
             async with self._db.transaction() as session:
@@ -193,12 +198,10 @@ class OrderService:
         return (await session.exec(query)).first()
 
     async def _place(
-        self, session: AsyncSession, customer_id: uuid.UUID, cart: Cart | None, command: Checkout,
+        self, session: AsyncSession, customer: Customer, cart: Cart | None, command: Checkout,
         provider: PaymentProvider, client_ip: str | None,
     ) -> Order:
-        customer = await session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound("No such customer.")
+        customer_id = customer.id
         view = await self._carts.priced(session, cart) if cart is not None else None
         if cart is None or view is None or not view.lines:
             raise BadUserInput("Your cart is empty.", reason="empty_cart")

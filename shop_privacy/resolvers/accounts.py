@@ -70,11 +70,13 @@ async def register(info: Info, input: RegisterInput) -> Accepted | None:  # noqa
     return Accepted(accepted=True, message=REGISTER_ACCEPTED)
 
 
-async def verify_email(info: Info, token: str,
+async def verify_email(info: Info, token: str, password: str,
                        token_delivery: TokenDelivery = TokenDelivery.COOKIE) -> LoginPayload | None:
+    """Confirms the address with the password chosen at registration: the link alone is not enough."""
     context = info.context
     result = await context.services.registration.verify_email(
-        token, client_ip=context.client_ip, cart_token=context.cart_token, visitor_token=context.visitor_token
+        token, password, client_ip=context.client_ip, cart_token=context.cart_token,
+        visitor_token=context.visitor_token, replaces=context.session_token,
     )
     return await _logged_in(context, result, token_delivery)
 
@@ -84,7 +86,8 @@ async def login(info: Info, input: LoginInput) -> LoginPayload | None:  # noqa: 
     data = input_data(input)
     delivery = TokenDelivery(data.pop("token_delivery"))
     result = await context.services.authentication.login(
-        data, client_ip=context.client_ip, cart_token=context.cart_token, visitor_token=context.visitor_token
+        data, client_ip=context.client_ip, cart_token=context.cart_token, visitor_token=context.visitor_token,
+        replaces=context.session_token,
     )
     return await _logged_in(context, result, delivery)
 
@@ -131,9 +134,17 @@ async def update_profile(info: Info, input: UpdateProfileInput) -> UpdateProfile
     context = info.context
     viewer = await context.require_viewer()
     reject_unneeded(input, PROFILE_PURPOSES)
-    result = await context.services.profiles.update(viewer, input_data(input), request_id=context.request_id)
+    result = await context.services.profiles.update(viewer, input_data(input), request_id=context.request_id,
+                                                   client_ip=context.client_ip)
     return UpdateProfilePayload(customer=Customer.from_row(result.customer, await context.guard()),
                                 email_change_pending=result.email_change_pending)
+
+
+async def stop_email_change(info: Info, token: str) -> bool | None:
+    """From the mail to the current address: stops an e-mail change its owner did not ask for. True
+    whether or not a change was still waiting (the answer reveals nothing more)."""
+    await info.context.services.profiles.stop_email_change(token)
+    return True
 
 
 async def confirm_email_change(info: Info, token: str) -> bool | None:

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlmodel.ext.asyncio.session import AsyncSession
+from strawberry.utils.str_converters import to_camel_case
 
 from ..accounts.commands import PROFILE_PURPOSES
+from ..accounts.directory import search_kind
+from ..audit.access_log import NO_SUBJECT
 from ..errors import BadUserInput, Forbidden, NotFound
 from ..orders.service import OrderSearch
+from ..pagination import CursorSealer
+from ..privacy.access import ALLOWED, Outcome, Requester, staff_decision
+from ..privacy.declarations import PersonalData
 from ..privacy.purposes import PURPOSES, StaffRole
 from ..privacy.taxonomy import CATEGORIES
 from ..rights.requests import RequestStatus
 from ..schema.accounts.types import Customer, TokenDelivery
+from ..schema.admin.reads import SEARCHED_COLUMNS, order_guard, record_search
 from ..schema.admin.types import (
     AccessLogConnection,
     AccessLogEntry,
@@ -31,10 +40,11 @@ from ..schema.core.context import AdminContext
 from ..schema.core.guard import PrivacyGuard
 from ..schema.core.ids import decode_id
 from ..schema.core.minimisation import reject_unneeded
-from ..schema.core.personal import personal_directive
+from ..schema.core.personal import declarations_of, personal_directive
 from ..schema.orders.types import Order, OrderConnection
 from ..schema.rights.types import RegisterRequestInput, SubjectRequest, SubjectRequestConnection
 from ..staff.accounts import StaffViewer
+from ..storage.columns import PRIVACY_INFO_KEY
 from ..storage.tables import Customer as CustomerRow
 from ..storage.tables import StaffUser
 from .inputs import input_data, required_id
@@ -45,6 +55,60 @@ CustomerSearch = Annotated[str | None, strawberry.argument(
     description="An exact e-mail address, or the start of a first name, last name or full name.",
     directives=[personal_directive(CustomerRow.email, CustomerRow.first_name, CustomerRow.last_name)],
 )]
+AccessLogSubject = Annotated[strawberry.ID | None, strawberry.argument(
+    description="A customer's id; an order's id for reads of an erased customer's retained order; left out, "
+    "the staff searches that matched nobody.",
+)]
+
+
+@lru_cache(maxsize=4)
+def _sealer(secret: str) -> CursorSealer:
+    return CursorSealer(secret)
+
+
+def _cursors(context: AdminContext) -> CursorSealer:
+    """Every cursor handed to staff is sealed: the keys inside (creation and order times) are personal."""
+    return _sealer(context.services.settings.secret)
+
+
+def _staff_requester(context: AdminContext, staff: StaffViewer) -> Requester:
+    return Requester(staff_id=staff.staff_id, staff_role=staff.role, purpose=context.purpose)
+
+
+def _require_purpose_covers(requester: Requester, columns: Iterable[Any], doing: str) -> None:
+    """Processing personal data beyond reading a field (a search compares every customer's values with
+    what was typed) needs a declared purpose the role may use and the compared columns are declared for."""
+    purpose = PURPOSES.get(requester.purpose or "")
+    if requester.purpose is None:
+        raise Forbidden(f"Declare the purpose of {doing}, e.g. @purpose(use: CUSTOMER_SERVICE).",
+                        reason="no_purpose_declared")
+    if purpose is None or requester.staff_role not in purpose.staff_roles:
+        raise Forbidden(f"Your role may not act under this purpose, so it may not do {doing}.",
+                        reason="purpose_not_permitted")
+    for column in columns:
+        (name,), declaration = declarations_of([column])
+        if staff_decision(declaration, requester) is not ALLOWED:
+            raise Forbidden(f"{doing.capitalize()} compares `{name}`, which this purpose does not cover.",
+                            reason="purpose_not_permitted", column=name)
+
+
+def _require_readable(value: Any, requester: Requester, prefix: str = "") -> None:
+    """A role may write only what it may read whole under the operation's purpose: otherwise staff could
+    set (and, by the answer, confirm) values they are not allowed to see."""
+    if not (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return
+    for field in dataclasses.fields(value):
+        given = getattr(value, field.name)
+        if given is strawberry.UNSET:
+            continue
+        name = f"{prefix}{to_camel_case(field.name)}"
+        declaration = field.metadata.get(PRIVACY_INFO_KEY)
+        if isinstance(declaration, PersonalData):
+            decision = staff_decision(declaration, requester)
+            if decision.outcome is not Outcome.ALLOW:
+                raise Forbidden(f"Your role may not read `{name}` under this purpose, so it may not write it.",
+                                reason="field_not_readable", field=name)
+        _require_readable(given, requester, prefix=f"{name}.")
 
 
 async def _guard_with_consents(context: AdminContext, subject_ids: Iterable[uuid.UUID | None]) -> PrivacyGuard:
@@ -95,12 +159,18 @@ async def me(info: Info) -> StaffMember | None:
 
 async def customers(info: Info, search: CustomerSearch = None, first: int = 20,
                     after: str | None = None) -> Connection[Customer] | None:
+    """Finding customers is processing their data: it needs a purpose, and who was found is logged."""
     context = info.context
-    await context.require_staff()
+    staff = await context.require_staff()
+    kind = search_kind(search)
+    _require_purpose_covers(_staff_requester(context, staff), SEARCHED_COLUMNS[kind], "a customer search")
+    cursors = _cursors(context)
     async with context.read() as session:
-        page = await context.services.directory.search(session, search, first=first, after=after)
+        page = await context.services.directory.search(session, search, first=first,
+                                                       after=cursors.unsealed(after))
     guard = await _guard_with_consents(context, (row.id for row in page.items))
-    return connection_from_page(page, lambda row: Customer.from_row(row, guard))
+    record_search(context.access_recorder(), kind, (row.id for row in page.items))
+    return connection_from_page(cursors.sealed(page), lambda row: Customer.from_row(row, guard))
 
 
 async def _one(context: AdminContext, type_name: str, id: str,  # noqa: A002
@@ -131,30 +201,43 @@ async def orders(info: Info, filter: OrderFilter | None = None, first: int = 20,
             status=filter.status.value if filter.status else None,
             placed_from=filter.placed_from, placed_before=filter.placed_before,
         )
+    cursors = _cursors(context)
     async with context.read() as session:
-        page = await context.services.orders.staff_list(session, search, first=first, after=after)
+        page = await context.services.orders.staff_list(session, search, first=first,
+                                                        after=cursors.unsealed(after))
     guard = await _guard_with_consents(context, (row.customer_id for row in page.items))
-    return connection_from_page(page, lambda row: Order.from_row(row, guard))
+    return connection_from_page(cursors.sealed(page), lambda row: Order.from_row(row, order_guard(guard, row)))
 
 
 async def order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002 - GraphQL's name
     context = info.context
     row = await _one(context, "Order", id, context.services.orders.staff_get)
-    return Order.from_row(row, await _guard_with_consents(context, [row.customer_id])) if row else None
+    if row is None:
+        return None
+    return Order.from_row(row, order_guard(await _guard_with_consents(context, [row.customer_id]), row))
 
 
-async def access_log(info: Info, subject_id: strawberry.ID, first: int = 20,
+async def access_log(info: Info, subject_id: AccessLogSubject = None, first: int = 20,
                      after: str | None = None) -> AccessLogConnection | None:
     """The DPO's view of who read a customer's data, newest first."""
     context = info.context
     staff = await context.require_staff()
     if staff.role is not StaffRole.DPO:
         raise Forbidden("Only the data protection officer reads the access log.")
-    subject = required_id("Customer", subject_id, "customer")
+    subject_type: str | None = None
+    subject = NO_SUBJECT
+    if subject_id is not None:
+        # Reads of an erased customer's order are logged under the order's id (see schema/admin/reads.py).
+        subject_type = next((t for t in ("Customer", "Order") if decode_id(t, subject_id) is not None), None)
+        if subject_type is None:
+            raise NotFound("No such customer or order.")
+        subject = required_id(subject_type, subject_id, "customer")
+    cursors = _cursors(context)
     async with context.read() as session:
-        page = await context.services.access_log.for_subject(session, subject, first=first, after=after)
+        page = await context.services.access_log.for_subject(session, subject, first=first,
+                                                             after=cursors.unsealed(after))
     guard = await context.guard()
-    return connection_from_page(page, lambda row: AccessLogEntry.from_row(row, guard))
+    return connection_from_page(cursors.sealed(page), lambda row: AccessLogEntry.from_row(row, guard, subject_type))
 
 
 async def _require_dpo(context: AdminContext) -> StaffViewer:
@@ -169,10 +252,11 @@ async def subject_requests(info: Info, status: RequestStatus | None = None, firs
     """The DPO's queue, soonest due first."""
     context = info.context
     await _require_dpo(context)
+    cursors = _cursors(context)
     async with context.read() as session:
-        page = await context.services.rights.queue.page(session, status, first=first, after=after)
+        page = await context.services.rights.queue.page(session, status, first=first, after=cursors.unsealed(after))
     guard = await context.guard()
-    return connection_from_page(page, lambda row: SubjectRequest.from_row(row, guard))
+    return connection_from_page(cursors.sealed(page), lambda row: SubjectRequest.from_row(row, guard))
 
 
 async def register_subject_request(info: Info, input: RegisterRequestInput) -> SubjectRequest | None:  # noqa: A002
@@ -205,6 +289,7 @@ async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
     customer_id = required_id("Customer", id, "customer")
     data = input_data(input)
     reject_unneeded(input, PROFILE_PURPOSES)
+    _require_readable(input, _staff_requester(context, staff))
     result = await context.services.rights.correct(staff.staff_id, customer_id, data, request_id=context.request_id)
     return Customer.from_row(result.customer, await _guard_with_consents(context, [customer_id]))
 

@@ -15,7 +15,7 @@ async def request_data_export(info: Info, password: str | None = None) -> DataEx
     """Give the password unless you gave it in the last ten minutes."""
     context = info.context
     viewer = await context.require_viewer()
-    issued = await context.services.rights.request_export(viewer, password)
+    issued = await context.services.rights.request_export(viewer, password, client_ip=context.client_ip)
     return DataExportPayload(
         download_url=str(context.request.url_for("data_export", token=issued.token)),
         expires_at=issued.expires_at,
@@ -29,7 +29,7 @@ async def request_erasure(info: Info, password: str | None = None) -> SubjectReq
     context = info.context
     viewer = await context.require_viewer()
     guard = await context.guard()  # decided before the account, and the session, are gone
-    request = await context.services.rights.request_erasure(viewer, password)
+    request = await context.services.rights.request_erasure(viewer, password, client_ip=context.client_ip)
     if request.status == "completed":
         context.clear_session_cookie()
         context.act_as(None)

@@ -18,11 +18,13 @@ from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, up
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
+from ..audit.access_log import AccessLog
 from ..mail.mailer import Mailer
 from ..mail.templates import compose
 from ..privacy.retention import RETENTION_RULES
-from ..rights.requests import Channel, RequestKind
-from ..rights.service import Rights
+from ..rights.erasure import HOLDING_STATUSES
+from ..rights.requests import Channel, RequestKind, RequestStatus
+from ..rights.service import ErasureOutcome, Rights
 from ..settings import Settings
 from ..storage.database import Database
 from ..storage.tables import (
@@ -64,10 +66,18 @@ class SweepResult:
     warned: int = 0
     erased: int = 0
     held: int = 0
+    skipped: int = 0  # taken by a run at the same time, or already done
+    spared: int = 0  # active again by the time their erasure came (e.g. logged in during the run)
+    resumed: int = 0  # erasures held by an order, completed now the order is settled
+    # The access log's checkpoint written after the run: its sequence, "refused" (the log did not
+    # verify), or None when no checkpoint file is configured (or in a dry run).
+    access_log_checkpoint: int | str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"dryRun": self.dry_run, "startedAt": self.started_at.isoformat(), "steps": self.steps,
-                "inactiveAccounts": {"warned": self.warned, "erased": self.erased, "onHold": self.held}}
+                "inactiveAccounts": {"warned": self.warned, "erased": self.erased, "onHold": self.held,
+                                     "skipped": self.skipped, "spared": self.spared},
+                "heldErasures": {"resumed": self.resumed}, "accessLogCheckpoint": self.access_log_checkpoint}
 
 
 def _t(model: Any) -> Table:
@@ -75,8 +85,10 @@ def _t(model: Any) -> Table:
 
 
 class RetentionSweep:
-    def __init__(self, db: Database, settings: Settings, rights: Rights, mailer: Mailer) -> None:
+    def __init__(self, db: Database, settings: Settings, rights: Rights, mailer: Mailer,
+                 access_log: AccessLog | None = None) -> None:
         self._db = db
+        self._access_log = access_log
         self._settings = settings
         self._rights = rights
         self._mailer = mailer
@@ -140,13 +152,17 @@ class RetentionSweep:
         result = SweepResult(dry_run, now)
         for step in self.steps():
             result.steps[step.name] = await (self._count(step, now) if dry_run else self._apply(step, now, progress))
+        await self._held_erasures(dry_run, result)
         await self._inactive_accounts(now, dry_run, result)
-        logger.info("retention %s steps=%s warned=%d erased=%d", "dry run" if dry_run else "run",
-                    ",".join(f"{k}:{v}" for k, v in result.steps.items() if v), result.warned, result.erased)
+        if not dry_run:
+            await self._checkpoint(result)
+        logger.info("retention %s steps=%s warned=%d erased=%d held=%d skipped=%d spared=%d resumed=%d",
+                    "dry run" if dry_run else "run", ",".join(f"{k}:{v}" for k, v in result.steps.items() if v),
+                    result.warned, result.erased, result.held, result.skipped, result.spared, result.resumed)
         return result
 
     async def _count(self, step: Step, now: datetime) -> int:
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             return int(await session.scalar(select(func.count()).select_from(step.table).where(step.where(now))) or 0)
 
     async def _apply(self, step: Step, now: datetime, progress: Callable[[str, int], None] | None) -> int:
@@ -166,45 +182,99 @@ class RetentionSweep:
             if done < BATCH:
                 return total
 
-    async def _inactive_accounts(self, now: datetime, dry_run: bool, result: SweepResult) -> None:
-        """Accounts unused for the retention period get a warning; still unused after the warning
-        period, they are erased like any erasure (held while an order is unsettled)."""
+    async def _checkpoint(self, result: SweepResult) -> None:
+        """Every run leaves a signed checkpoint of the access log outside the database, so a later cut
+        of its tail (or of rows past their retention) can still be told from an intact log."""
+        path = self._settings.audit_checkpoint_file
+        if self._access_log is None or path is None:
+            return
+        run = await self._access_log.checkpoint(path)
+        result.access_log_checkpoint = run.written.sequence if run.written else "refused"
+
+    def _inactivity(self, now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        """(due for the warning, due for erasure), as conditions over `customers`."""
         s = self._settings
         inactive_since = now - timedelta(days=s.retention_inactive_account_days)
         warn_before = inactive_since + timedelta(days=s.retention_inactivity_warning_days)
         last_activity = func.coalesce(col(Customer.last_login_at), col(Customer.created_at))
-        to_warn = sqlmodel_select(Customer).where(last_activity < warn_before,
-                                                  col(Customer.inactivity_warned_at).is_(None))
-        to_erase = sqlmodel_select(Customer.id).where(
+        warned_at = col(Customer.inactivity_warned_at)
+        warn_due = and_(last_activity < warn_before, warned_at.is_(None))
+        erase_due = and_(
             last_activity < inactive_since,
-            col(Customer.inactivity_warned_at) < now - timedelta(days=s.retention_inactivity_warning_days),
-            last_activity < col(Customer.inactivity_warned_at),
+            warned_at < now - timedelta(days=s.retention_inactivity_warning_days),
+            last_activity < warned_at,
         )
+        return warn_due, erase_due
+
+    def inactive_erasure_condition(self, now: datetime) -> ColumnElement[bool]:
+        """When an account is due for erasure for inactivity: what the erasure re-checks under the lock."""
+        return self._inactivity(now)[1]
+
+    async def _inactive_accounts(self, now: datetime, dry_run: bool, result: SweepResult) -> None:
+        """Accounts unused for the retention period get a warning; still unused after the warning
+        period, they are erased like any erasure (held while an order is unsettled). Safe to run twice
+        at once: a warning is claimed by the statement that records it, and each erasure re-checks
+        its condition under the customer's lock."""
+        warn_due, erase_due = self._inactivity(now)
         if dry_run:
-            async with self._db.reader() as session:
-                result.warned = int(await session.scalar(select(func.count()).select_from(to_warn.subquery())) or 0)
-                result.erased = int(await session.scalar(select(func.count()).select_from(to_erase.subquery())) or 0)
+            async with self._db.read() as session:
+                result.warned = await _count_where(session, Customer, warn_due)
+                result.erased = await _count_where(session, Customer, erase_due)
             return
-        while True:  # warn in batches; each mail goes once its warning is recorded
-            async with self._db.transaction() as session:
-                batch = list((await session.exec(to_warn.limit(500))).all())
-                for customer in batch:
-                    customer.inactivity_warned_at = now
-                    session.add(customer)
-            for customer in batch:
-                self._mailer.send(compose("inactivity_warning", to=customer.email,
-                                          language=customer.preferred_language,
-                                          days=s.retention_inactivity_warning_days))
-            result.warned += len(batch)
-            if len(batch) < 500:
-                break
-        async with self._db.reader() as session:
-            ids: list[uuid.UUID] = list((await session.exec(to_erase)).all())
+        await self._warn(now, warn_due, result)
+        async with self._db.read() as session:
+            ids: list[uuid.UUID] = list((await session.exec(sqlmodel_select(Customer.id).where(erase_due))).all())
         for customer_id in ids:
-            async with self._db.transaction() as session:
-                request = self._rights.queue.open(session, customer_id, RequestKind.ERASURE, Channel.RETENTION)
-            done = await self._rights.run(request.id)
-            if done.status == "completed":
+            outcome = await self._rights.erase_if_still(customer_id, erase_due, Channel.RETENTION)
+            if outcome is ErasureOutcome.ERASED:
                 result.erased += 1
-            else:
+            elif outcome is ErasureOutcome.HELD:
                 result.held += 1
+            elif outcome is ErasureOutcome.SKIPPED:
+                result.skipped += 1
+            else:
+                result.spared += 1
+
+    async def _warn(self, now: datetime, warn_due: ColumnElement[bool], result: SweepResult) -> None:
+        """Warn in batches. The UPDATE that records a warning is what claims it, so of two runs at once
+        only one mails each customer; each mail goes once its warning is committed."""
+        while True:
+            batch = sqlmodel_select(Customer.id).where(warn_due).limit(_WARN_BATCH)
+            if not self._db.url.is_sqlite:
+                batch = batch.with_for_update(skip_locked=True)
+            claim = (update(Customer).where(col(Customer.id).in_(batch.scalar_subquery()), warn_due)
+                     .values(inactivity_warned_at=now)
+                     .returning(col(Customer.email), col(Customer.preferred_language)))
+            async with self._db.transaction() as session:
+                claimed = list((await session.exec(claim)).all())  # type: ignore[call-overload]
+            for email, language in claimed:
+                self._mailer.send(compose("inactivity_warning", to=email, language=language,
+                                          days=self._settings.retention_inactivity_warning_days))
+            result.warned += len(claimed)
+            if len(claimed) < _WARN_BATCH:
+                return
+
+    async def _held_erasures(self, dry_run: bool, result: SweepResult) -> None:
+        """Erasures an unsettled order held: once it is paid and delivered, or cancelled, they complete
+        (and the customer is mailed); the others stay held with their reason."""
+        held = and_(col(SubjectRequest.kind) == RequestKind.ERASURE.value,
+                    col(SubjectRequest.status) == RequestStatus.ON_HOLD.value)
+        async with self._db.read() as session:
+            if dry_run:
+                settled = ~sqlmodel_select(Order.id).where(
+                    col(Order.customer_id) == col(SubjectRequest.customer_id),
+                    col(Order.status).in_(HOLDING_STATUSES)).exists()
+                result.resumed = await _count_where(session, SubjectRequest, and_(held, settled))
+                return
+            ids = list((await session.exec(sqlmodel_select(SubjectRequest.id).where(held))).all())
+        for request_id in ids:
+            request = await self._rights.run(request_id)
+            if request.status == RequestStatus.COMPLETED.value:
+                result.resumed += 1
+
+
+_WARN_BATCH = 500
+
+
+async def _count_where(session: Any, model: Any, condition: ColumnElement[bool]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(condition)) or 0)

@@ -72,7 +72,7 @@ class DataExport:
         self._exporters = list(exporters)
 
     async def subject(self, customer_id: Any) -> Subject | None:
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             customer = await session.get(Customer, customer_id)
         if customer is None:
             return None
@@ -103,7 +103,7 @@ class DataExport:
 
         async def rows() -> AsyncIterator[ExportRow]:
             subject_anchors: dict[str, Any] = {"last_activity": subject.last_activity}
-            async with self._db.reader() as session:
+            async with self._db.read() as session:
                 query = self._map.rows(entry, subject, wanted).execution_options(yield_per=_BATCH)
                 result = await session.stream(query)
                 # Whole batches at a time: one hop into the database driver per batch, not per row.
@@ -121,14 +121,14 @@ class DataExport:
 
     def _plugin_rows(self, exporter: Exporter, subject: Subject) -> Any:
         async def rows() -> AsyncIterator[ExportRow]:
-            async with self._db.reader() as session:
+            async with self._db.read() as session:
                 async for row in exporter.rows(session, subject):
                     yield row
 
         return rows
 
     async def disclosures(self, subject: Subject) -> list[Disclosure]:
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             query = select(Disclosure).where(Disclosure.customer_id == subject.id)
             return list((await session.exec(query.order_by(col(Disclosure.disclosed_at)))).all())
 

@@ -30,6 +30,10 @@ class RequestStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Matches the partial unique index of `subject_requests` (storage.tables.rights.OPEN_REQUEST_SQL).
+OPEN_STATUSES = (RequestStatus.RECEIVED.value, RequestStatus.ON_HOLD.value)
+
+
 class Channel(enum.StrEnum):
     SELF_SERVICE = "self_service"  # the customer, through the account
     EMAIL = "email"  # arrived by mail, registered by the DPO
@@ -59,6 +63,18 @@ class RequestQueue:
         )
         session.add(request)
         return request
+
+    async def open_of(self, session: AsyncSession, customer_id: uuid.UUID, kind: RequestKind) -> SubjectRequest | None:
+        """The subject's request of this kind still being worked on, if any (at most one: a constraint)."""
+        query = select(SubjectRequest).where(
+            SubjectRequest.customer_id == customer_id, SubjectRequest.kind == kind.value,
+            col(SubjectRequest.status).in_(OPEN_STATUSES),
+        )
+        return (await session.exec(query)).first()
+
+    async def lock(self, session: AsyncSession, request_id: uuid.UUID) -> SubjectRequest | None:
+        query = select(SubjectRequest).where(SubjectRequest.id == request_id).with_for_update()
+        return (await session.exec(query.execution_options(populate_existing=True))).first()
 
     async def page(self, session: AsyncSession, status: RequestStatus | None, *, first: int,
                    after: str | None) -> Page[SubjectRequest]:

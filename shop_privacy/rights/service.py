@@ -3,6 +3,7 @@ handling of requests that arrive by e-mail (P14, P22, P24, P26)."""
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import uuid
@@ -10,19 +11,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import ColumnElement, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..accounts.passwords import PasswordHasher
+from ..accounts.password_check import PasswordCheck
 from ..accounts.profile import Profiles, ProfileUpdated
 from ..accounts.sessions import Viewer
+from ..accounts.throttle import Throttle
 from ..disclosures.service import Disclosures
-from ..errors import BadUserInput, InvalidCredentials, NotFound, ReauthenticationRequired
+from ..errors import BadUserInput, Conflict, InvalidCredentials, NotFound, ReauthenticationRequired, Unauthenticated
 from ..mail.mailer import Mailer
 from ..mail.templates import compose
 from ..settings import Settings
 from ..storage.database import Database
+from ..storage.locks import lock_customer
 from ..storage.tables import AuthSession, Customer, SubjectRequest
 from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, token_hash
@@ -37,6 +40,13 @@ REAUTHENTICATION_WINDOW = timedelta(minutes=10)
 _EXPORT_PURPOSE = "data-export"
 
 
+class ErasureOutcome(enum.StrEnum):
+    ERASED = "erased"
+    HELD = "held"  # an unsettled order holds it; it resumes once the order is settled
+    SKIPPED = "skipped"  # another run has it, or has already done it
+    NOT_DUE = "not_due"  # the condition no longer holds (e.g. the customer logged in)
+
+
 @dataclass(frozen=True)
 class ExportIssued:
     request: SubjectRequest
@@ -45,12 +55,13 @@ class ExportIssued:
 
 
 class Rights:
-    def __init__(self, db: Database, settings: Settings, hasher: PasswordHasher, signer: Signer, mailer: Mailer,
-                 profiles: Profiles, disclosures: Disclosures, export: DataExport, eraser: Eraser,
-                 queue: RequestQueue) -> None:
+    def __init__(self, db: Database, settings: Settings, passwords: PasswordCheck, throttle: Throttle,
+                 signer: Signer, mailer: Mailer, profiles: Profiles, disclosures: Disclosures, export: DataExport,
+                 eraser: Eraser, queue: RequestQueue) -> None:
         self._db = db
         self._settings = settings
-        self._hasher = hasher
+        self._passwords = passwords
+        self._throttle = throttle
         self._signer = signer
         self._mailer = mailer
         self._profiles = profiles
@@ -61,15 +72,17 @@ class Rights:
 
     # Re-authentication: rights requests want the password given within the last ten minutes.
 
-    async def _reauthenticate(self, viewer: Viewer, password: str | None) -> None:
-        async with self._db.reader() as session:
+    async def _reauthenticate(self, viewer: Viewer, password: str | None, client_ip: str | None) -> None:
+        async with self._db.read() as session:
             row = await session.get(AuthSession, viewer.session_id)
             customer = await session.get(Customer, viewer.customer_id)
         if row is None or customer is None:
             raise NotFound("No such customer.")
         if password:
-            if not await self._hasher.verify(customer.password_hash, password):
-                raise InvalidCredentials("The password is wrong.")
+            # The login's throttled check, counted against the same account and address.
+            await self._passwords.confirm(self._throttle.keys(customer.email, client_ip), customer.password_hash,
+                                          password, failure=InvalidCredentials("The password is wrong."),
+                                          rehash=False)
             async with self._db.transaction() as session:
                 await session.exec(update(AuthSession).where(col(AuthSession.id) == viewer.session_id)
                                    .values(authenticated_at=utc_now()))
@@ -78,8 +91,9 @@ class Rights:
 
     # Export
 
-    async def request_export(self, viewer: Viewer, password: str | None) -> ExportIssued:
-        await self._reauthenticate(viewer, password)
+    async def request_export(self, viewer: Viewer, password: str | None, *,
+                             client_ip: str | None = None) -> ExportIssued:
+        await self._reauthenticate(viewer, password, client_ip)
         return await self._issue_export(viewer.customer_id, Channel.SELF_SERVICE)
 
     async def _issue_export(self, customer_id: uuid.UUID, channel: Channel, *,
@@ -111,7 +125,7 @@ class Rights:
             raise InvalidToken() from None
         if viewer is None or viewer.customer_id != customer_id:
             raise NotFound("No such download.")  # another customer's link answers like a missing one
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             request = await session.get(SubjectRequest, request_id)
         if request is None or request.download_token_hash != token_hash(token):
             raise InvalidToken()
@@ -123,16 +137,22 @@ class Rights:
 
     # Erasure
 
-    async def request_erasure(self, viewer: Viewer, password: str | None) -> SubjectRequest:
-        await self._reauthenticate(viewer, password)
+    async def request_erasure(self, viewer: Viewer, password: str | None, *,
+                              client_ip: str | None = None) -> SubjectRequest:
+        await self._reauthenticate(viewer, password, client_ip)
         async with self._db.transaction() as session:
-            request = self.queue.open(session, viewer.customer_id, RequestKind.ERASURE, Channel.SELF_SERVICE)
+            if await lock_customer(session, viewer.customer_id) is None:
+                raise Unauthenticated()
+            # Asking twice (two clicks, two tabs) finds the erasure already asked for.
+            request = await self.queue.open_of(session, viewer.customer_id, RequestKind.ERASURE)
+            if request is None:
+                request = self.queue.open(session, viewer.customer_id, RequestKind.ERASURE, Channel.SELF_SERVICE)
         return await self.run(request.id)
 
     async def run(self, request_id: uuid.UUID) -> SubjectRequest:
         """Carry out a request. An erasure waits while an order is unsettled; running a completed one
         again changes nothing."""
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             request = await session.get(SubjectRequest, request_id)
         if request is None:
             raise NotFound("No such request.")
@@ -146,37 +166,76 @@ class Rights:
             return await self._erase(request_id)
         raise BadUserInput("Corrections are made, not run.", reason="not_runnable")
 
+    async def erase_if_still(self, customer_id: uuid.UUID, condition: ColumnElement[bool],
+                             channel: Channel) -> ErasureOutcome:
+        """Erase the customer if `condition` (over `customers`) still holds, judged under the customer's
+        lock in the transaction that erases: a customer who logged in a moment ago is not erased for
+        inactivity. Work another run has taken (an open erasure, or the customer already gone) is
+        reported as skipped."""
+        async with self._db.transaction() as session:
+            customer = await lock_customer(session, customer_id)
+            if customer is None:
+                return ErasureOutcome.SKIPPED
+            due = (await session.exec(select(Customer.id).where(col(Customer.id) == customer_id, condition))).first()
+            if due is None:
+                return ErasureOutcome.NOT_DUE
+            if await self.queue.open_of(session, customer_id, RequestKind.ERASURE) is not None:
+                return ErasureOutcome.SKIPPED
+            request = self.queue.open(session, customer_id, RequestKind.ERASURE, channel)
+            await session.flush()
+            erased = await self._erase_locked(session, request, customer)
+        self._after_erasure(request, erased)
+        return ErasureOutcome.ERASED if erased is not None else ErasureOutcome.HELD
+
     async def _erase(self, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:
-            request = await session.get(SubjectRequest, request_id, with_for_update=True)
+            found = await session.get(SubjectRequest, request_id)
+            if found is None:
+                raise NotFound("No such request.")
+            # The customer first, like every writer that touches their data (checkout, login, carts),
+            # then the request: an erasure and a checkout take turns, never deadlock.
+            customer = await lock_customer(session, found.customer_id)
+            request = await self.queue.lock(session, request_id)
             if request is None:
                 raise NotFound("No such request.")
             if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED}:
                 return request
-            holds = await self._eraser.holds(session, request.customer_id)
-            if holds:
-                request.status, request.hold_reason = RequestStatus.ON_HOLD.value, "; ".join(holds)
-                session.add(request)
-                logger.info("erasure on hold request_id=%s customer_id=%s", request.id, request.customer_id)
-                return request
-            customer = await session.get(Customer, request.customer_id)
-            # Already erased (a second request): nothing left to find by address, nobody to mail.
-            subject = Subject.of(customer) if customer else Subject(request.customer_id, "", "sv", None)
-            report = await self._eraser.erase(session, subject)
-            # P25: every recipient that ever got the customer's data is asked to erase it too, in the
-            # same transaction: the erasure and the requests to erase happen together or not at all.
-            recipients = await self._disclosures.recipients_of(session, subject.id) if customer else []
-            await self._disclosures.queue(session, "erase", subject.id, recipients,
-                                          {"data": {"email": subject.email}, "customerRef": str(subject.id)})
-            request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
-            request.completed_at = utc_now()
-            request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients},
-                                        ensure_ascii=False)
-            session.add(request)
-        logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
-        if subject.email:
-            self._mailer.send(compose("erasure_done", to=subject.email, language=subject.language))
+            erased = await self._erase_locked(session, request, customer)
+        self._after_erasure(request, erased)
         return request
+
+    async def _erase_locked(self, session: AsyncSession, request: SubjectRequest,
+                            customer: Customer | None) -> Subject | None:
+        """Inside the transaction, with the customer locked: hold the request while an order is
+        unsettled, else erase. Returns the erased subject, or None when held."""
+        holds = await self._eraser.holds(session, request.customer_id)
+        if holds:
+            request.status, request.hold_reason = RequestStatus.ON_HOLD.value, "; ".join(holds)
+            session.add(request)
+            return None
+        # Already erased (a second request): nothing left to find by address, nobody to mail.
+        subject = Subject.of(customer) if customer else Subject(request.customer_id, "", "sv", None)
+        report = await self._eraser.erase(session, subject)
+        # P25: every recipient that ever got the customer's data is asked to erase it too, in the
+        # same transaction: the erasure and the requests to erase happen together or not at all.
+        recipients = await self._disclosures.recipients_of(session, subject.id) if customer else []
+        await self._disclosures.queue(session, "erase", subject.id, recipients,
+                                      {"data": {"email": subject.email}, "customerRef": str(subject.id)})
+        request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
+        request.completed_at = utc_now()
+        request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients},
+                                    ensure_ascii=False)
+        session.add(request)
+        return subject
+
+    def _after_erasure(self, request: SubjectRequest, erased: Subject | None) -> None:
+        """Once committed: the log line, and the customer's confirmation mail."""
+        if erased is None:
+            logger.info("erasure on hold request_id=%s customer_id=%s", request.id, request.customer_id)
+            return
+        logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
+        if erased.email:
+            self._mailer.send(compose("erasure_done", to=erased.email, language=erased.language))
 
     async def cancel_erasure(self, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:
@@ -210,15 +269,19 @@ class Rights:
         if received_at is not None and received_at > utc_now():
             raise BadUserInput("A request cannot be received in the future.", reason="received_in_future")
         async with self._db.transaction() as session:
-            if await session.get(Customer, customer_id) is None:
+            if await lock_customer(session, customer_id) is None:
                 raise NotFound("No such customer.")
+            already = await self.queue.open_of(session, customer_id, kind)
+            if already is not None:
+                raise Conflict("This customer already has an open request of this kind.", reason="request_open",
+                               requestId=str(already.id))
             request = self.queue.open(session, customer_id, kind, Channel.EMAIL, received_at=received_at,
                                       registered_by=staff_id, identity_verification=identity_verification.strip())
         logger.info("request registered request_id=%s kind=%s staff_id=%s", request.id, kind, staff_id)
         return request
 
     async def _mail_export_link(self, issued: ExportIssued) -> None:
-        async with self._db.reader() as session:
+        async with self._db.read() as session:
             customer = await session.get(Customer, issued.request.customer_id)
         if customer is None:
             return

@@ -48,6 +48,7 @@ class Mutation:
     reset_password: bool | None = strawberry.mutation(resolver=accounts.reset_password)
     update_profile: UpdateProfilePayload | None = strawberry.mutation(resolver=accounts.update_profile)
     confirm_email_change: bool | None = strawberry.mutation(resolver=accounts.confirm_email_change)
+    stop_email_change: bool | None = strawberry.mutation(resolver=accounts.stop_email_change)
     add_to_cart: Cart | None = strawberry.mutation(resolver=carts.add_to_cart)
     update_cart_line: Cart | None = strawberry.mutation(resolver=carts.update_cart_line)
     remove_cart_line: Cart | None = strawberry.mutation(resolver=carts.remove_cart_line)

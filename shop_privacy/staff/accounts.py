@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +31,7 @@ class StaffViewer:
     staff_id: uuid.UUID
     role: StaffRole
     session_id: uuid.UUID
+    touch_due: bool = field(default=False, compare=False)
 
 
 class NewStaff(Command):
@@ -68,15 +69,14 @@ class StaffAccounts:
         if not email or not password or len(email) > 320 or len(password) > 1024:
             raise BadUserInput("E-mail address and password are required.")
         keys = self._throttle.keys(email, client_ip, scope="staff")
-        async with self._db.reader() as session:
-            await self._throttle.check(session, keys)
+        async with self._db.read() as session:
             staff = (await session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower()))).first()
         usable = staff if staff is not None and staff.active else None
         new_hash = await self._passwords.confirm(keys, usable.password_hash if usable else None, password,
-                                                 failure=InvalidCredentials(INVALID_CREDENTIALS))
+                                                 failure=InvalidCredentials(INVALID_CREDENTIALS), release=False)
         assert staff is not None
         async with self._db.transaction() as session:
-            await self._throttle.record_success(session, keys)
+            await self._throttle.release(session, keys)
             fresh = await session.get(StaffUser, staff.id)
             if fresh is None or not fresh.active:
                 raise InvalidCredentials(INVALID_CREDENTIALS)
@@ -95,10 +95,13 @@ class StaffAccounts:
         staff = await session.get(StaffUser, row.staff_user_id) if row else None
         if row is None or staff is None or not staff.active:
             return None
-        if self._sessions.needs_touch(row):
+        return StaffViewer(staff.id, StaffRole(staff.role), row.id, touch_due=self._sessions.needs_touch(row))
+
+    async def touch(self, viewer: StaffViewer) -> None:
+        """The due last-seen update, after the read that found the session (see `Authentication.touch`)."""
+        if viewer.touch_due:
             async with self._db.transaction() as session:
-                await self._sessions.touch(session, row.id)
-        return StaffViewer(staff.id, StaffRole(staff.role), row.id)
+                await self._sessions.touch(session, viewer.session_id)
 
     async def logout(self, viewer: StaffViewer) -> None:
         async with self._db.transaction() as session:

@@ -1,9 +1,19 @@
-"""The engine and units of work. Every write runs in one transaction that commits or leaves no trace."""
+"""The engine and units of work. Every write runs in one transaction that commits or leaves no trace.
+
+Two rules keep many concurrent requests from starving each other of connections:
+- a task never holds one pooled connection while it waits for another (`NestedConnection` is raised
+  at once, so a nested block fails in the tests instead of hanging under load);
+- on SQLite, writers queue in the process for the one write lock SQLite has, without holding a
+  connection while they wait; other processes are waited for by SQLite's busy timeout.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -13,6 +23,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .urls import DatabaseURL
 
 _SQLITE_BEGIN = "shop_privacy_sqlite_begin"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# (database, task) while that task holds a connection of that database in a block.
+_HOLDER: ContextVar[tuple[Database, asyncio.Task[Any] | None] | None] = ContextVar("shop_privacy_db_holder",
+                                                                                    default=None)
+
+
+class NestedConnection(RuntimeError):
+    """A block asked for a second connection while its task already holds one: under load every
+    request would wait for a connection that only another waiting request can give back."""
 
 
 def _lower(value: object) -> object:
@@ -30,7 +50,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -44,6 +64,8 @@ class Database:
         self.url = url if isinstance(url, DatabaseURL) else DatabaseURL.parse(url)
         if not self.url.is_sqlite:
             engine_kwargs.setdefault("pool_pre_ping", True)
+            # A database that drops packets instead of refusing must not hold requests for the OS's TCP timeout.
+            engine_kwargs.setdefault("connect_args", {"connect_timeout": 5})
         self.engine = create_async_engine(self.url.async_url, **engine_kwargs)
         write_engine = self.engine
         if self.url.is_sqlite:
@@ -51,15 +73,53 @@ class Database:
             write_engine = self.engine.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
         self._reads = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._writes = async_sessionmaker(write_engine, class_=AsyncSession, expire_on_commit=False)
+        # One per event loop: the CLI runs more than one loop over the same services.
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Marks the current task as holding a connection of this database for the block."""
+        task = asyncio.current_task()
+        current = _HOLDER.get()
+        if current is not None and current[0] is self and current[1] is task:
+            raise NestedConnection("a database block was opened inside another one of the same task")
+        marker = _HOLDER.set((self, task))
+        try:
+            yield
+        finally:
+            _HOLDER.reset(marker)
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        if not self.url.is_sqlite:
+            yield  # PostgreSQL: row locks inside the transaction order the writers
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        async with lock:
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block ends, rolls everything back if it raises."""
-        async with self._writes() as session, session.begin():
-            yield session
+        with self.holding():
+            async with self._write_turn(), self._writes() as session, session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A short read: one snapshot, closed when the block ends."""
+        with self.holding():
+            async with self._reads() as session:
+                yield session
 
     def reader(self) -> AsyncSession:
-        """A session for reads; the caller closes it."""
+        """A session for reads that outlives one block (a request's); the caller closes it and marks
+        each block with `holding()`."""
         return self._reads()
 
     async def dispose(self) -> None:

@@ -19,8 +19,10 @@ def export_download_route(services: Services) -> Route:
 
     async def download(request: Request) -> Response:
         request_id = request_id_for(request)
-        async with services.db.reader() as session:
+        async with services.db.read() as session:
             viewer = await services.authentication.viewer(session, cookies.session_token(request))
+        if viewer is not None:
+            await services.authentication.touch(viewer)
         if viewer is None:
             return json_error(401, "Log in to download your data.", "UNAUTHENTICATED", request_id)
         try:

@@ -1,4 +1,7 @@
-"""Strawberry's ASGI view, set up safely: POST with JSON only, no batching, no-store, JSON errors."""
+"""Strawberry's ASGI view, set up safely: POST with JSON only, no batching, no-store, JSON errors.
+
+An operation the database's failure left with nothing to show answers 503 with Retry-After, so load
+balancers and clients back off; one with some data stays 200 (the errors say what is missing)."""
 
 from __future__ import annotations
 
@@ -8,30 +11,63 @@ import uuid
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
+from ..privacy.card_numbers import has_room_for_card_number
 from ..schema.core.context import BaseContext, StorefrontContext
 from ..schema.core.cookies import CookiePolicy
+from ..schema.core.errors import format_error, is_infrastructure_fault
 from ..schema.core.schema import ShopSchema
 from ..services import Services
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+# A client's X-Request-ID is kept (logged, stored in the access log, echoed) only in this form, and only
+# without room for a card number (P06): anything else is replaced, never stored or echoed.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 _CONTEXT_KEY = "shop_privacy_context"
+_REQUEST_ID_KEY = "shop_privacy_request_id"
+
+
+def new_request_id() -> str:
+    while True:  # about one in thirty random hex ids has 12 digits in a row: not even by chance
+        candidate = uuid.uuid4().hex
+        if not has_room_for_card_number(candidate):
+            return candidate
 
 
 def request_id_for(request: Request) -> str:
-    offered = request.headers.get("x-request-id", "")
-    return offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+    """The client's X-Request-ID if well-formed, else a new one; the same for the whole request."""
+    state = request.scope.setdefault("state", {})
+    known: str | None = state.get(_REQUEST_ID_KEY)
+    if known is None:
+        offered = request.headers.get("x-request-id", "")
+        well_formed = _REQUEST_ID.fullmatch(offered) is not None and not has_room_for_card_number(offered)
+        known = state[_REQUEST_ID_KEY] = offered if well_formed else new_request_id()
+    return known
 
 
-def json_error(status: int, message: str, code: str, request_id: str, **details: Any) -> Response:
+def json_error(status: int, message: str, code: str, request_id: str, *, headers: dict[str, str] | None = None,
+               **details: Any) -> Response:
     extensions = {"code": code, "requestId": request_id, **details}
     body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
     return Response(json.dumps(body), status_code=status, media_type="application/json",
-                    headers={"Cache-Control": "no-store", "X-Request-ID": request_id})
+                    headers={"Cache-Control": "no-store", "X-Request-ID": request_id, **(headers or {})})
+
+
+def _did_nothing(result: ExecutionResult) -> bool:
+    """No data at all, or every top-level field null, and only because the database failed."""
+    data = result.data
+    empty = data is None or (isinstance(data, dict) and all(value is None for value in data.values()))
+    return bool(result.errors) and empty and all(is_infrastructure_fault(error) for error in result.errors or [])
+
+
+def _retry_after(errors: list[GraphQLError]) -> int:
+    return max(int((error.extensions or {}).get("retryAfterSeconds", 5)) for error in errors)
 
 
 class GraphQLView(GraphQL[BaseContext, None]):
@@ -59,9 +95,20 @@ class GraphQLView(GraphQL[BaseContext, None]):
         request.scope.setdefault("state", {})[_CONTEXT_KEY] = context
         return context
 
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        context: BaseContext | None = request.scope.get("state", {}).get(_CONTEXT_KEY)
+        if result.errors and context is not None:
+            # An error raised in an extension's hook skips ErrorCodes' formatting; format it here.
+            result.errors = [error if (error.extensions or {}).get("code") else format_error(error, context.request_id)
+                             for error in result.errors]
+            if _did_nothing(result):
+                context.response.status_code = 503
+                context.response.headers["Retry-After"] = str(_retry_after(result.errors))
+        return await super().process_result(request, result)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            response = json_error(404, "Not found.", "NOT_FOUND", uuid.uuid4().hex)
+            response = json_error(404, "Not found.", "NOT_FOUND", new_request_id())
             await response(scope, receive, send)
             return
         request = Request(scope, receive=receive)

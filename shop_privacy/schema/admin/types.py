@@ -58,7 +58,10 @@ class StaffMember:
 class AccessLogEntry:
     sequence: int
     staff_member_id: strawberry.ID
-    subject_id: strawberry.ID
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="The customer's id; the order's id for reads of an erased customer's retained order; "
+        "null for a staff search that matched nobody."
+    )
     request_id: str
     recorded_at: datetime | None = personal(AccessLogRow.recorded_at)
     purpose: str | None = personal(AccessLogRow.purpose)
@@ -67,10 +70,13 @@ class AccessLogEntry:
     privacy: strawberry.Private[RowPrivacy | None] = None
 
     @classmethod
-    def from_row(cls, row: AccessLogRow, guard: PrivacyGuard) -> AccessLogEntry:
+    def from_row(cls, row: AccessLogRow, guard: PrivacyGuard, subject_type: str | None = "Customer") -> AccessLogEntry:
+        """`subject_type`: what the subject column holds in these rows ("Customer", "Order" or nothing):
+        the row itself does not say, so the caller that chose the rows does."""
         return cls(**guard.shape(cls, row.subject_id, {  # type: ignore[arg-type]
             "sequence": row.sequence, "staff_member_id": encode_id("StaffMember", row.staff_user_id),
-            "subject_id": encode_id("Customer", row.subject_id), "request_id": row.request_id,
+            "subject_id": encode_id(subject_type, row.subject_id) if subject_type else None,
+            "request_id": row.request_id,
             "recorded_at": row.recorded_at, "purpose": row.purpose,
             "categories": row.categories.split(",") if row.categories else [],
             "fields": row.fields.split(",") if row.fields else [],

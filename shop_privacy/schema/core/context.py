@@ -51,12 +51,14 @@ class BaseContext:
         async with self._reader_lock:
             if self._reader is None:
                 self._reader = self.services.db.reader()
-            try:
-                yield self._reader
-            except BaseException:
-                await self._reader.rollback()
-                raise
-            await self._reader.commit()  # ends the snapshot; loaded rows stay usable
+            with self.services.db.holding():
+                try:
+                    yield self._reader
+                except BaseException:
+                    await self._reader.rollback()
+                    raise
+                # Ends the snapshot and gives the connection back to the pool; loaded rows stay usable.
+                await self._reader.commit()
 
     def loader(self, name: str, factory: Any) -> Any:
         """A dataloader living as long as this request, created on first use."""
@@ -96,7 +98,10 @@ class StorefrontContext(BaseContext):
     async def viewer(self) -> Viewer | None:
         if self._viewer is _UNRESOLVED:
             async with self.read() as session:
-                self._viewer = await self.services.authentication.viewer(session, self.session_token)
+                viewer = await self.services.authentication.viewer(session, self.session_token)
+            if viewer is not None:
+                await self.services.authentication.touch(viewer)
+            self._viewer = viewer
         return self._viewer
 
     async def require_viewer(self) -> Viewer:
@@ -152,7 +157,10 @@ class AdminContext(BaseContext):
     async def staff(self) -> StaffViewer | None:
         if self._staff is _UNRESOLVED:
             async with self.read() as session:
-                self._staff = await self.services.staff.viewer(session, self.session_token)
+                staff = await self.services.staff.viewer(session, self.session_token)
+            if staff is not None:
+                await self.services.staff.touch(staff)
+            self._staff = staff
         return self._staff
 
     async def require_staff(self) -> StaffViewer:

@@ -1,7 +1,17 @@
-"""Rejects, before anything executes, any operation whose text inputs hold a payment card number (P06).
+"""Refuses, before anything executes, any operation whose string inputs cannot or must not be kept (P06).
 
 Covers every string argument and input-object field, inline or in variables, so no resolver can
-forget it. Secrets and opaque tokens are exempt: they are never stored as given.
+forget it:
+- a NUL byte or a lone surrogate, in any input: neither can be stored (PostgreSQL text refuses NUL,
+  UTF-8 has no surrogates), and they would otherwise fail deep inside a query, as an internal error;
+- a payment card number, however written (see `privacy/card_numbers.py`), in any input but a
+  password. A password is hashed and never stored or logged as given, and refusing one that looks
+  like a card number would lock out whoever chose it before the detection grew.
+Server-issued values (tokens, ids, cursors) are scanned too: their formats cannot hold 12 digits in a
+row by accident often enough to matter, and scanning them leaves no input unexamined.
+
+It also makes `@purpose(use: …)` take a literal only (a validation rule): the purpose a staff
+operation declares is read from the document, recorded in the access log, and has to be visible there.
 """
 
 from __future__ import annotations
@@ -11,11 +21,13 @@ from typing import Any
 
 from graphql import (
     ArgumentNode,
+    DirectiveNode,
     ExecutionResult,
     GraphQLError,
     ListValueNode,
     ObjectFieldNode,
     StringValueNode,
+    ValidationRule,
     ValueNode,
     VariableNode,
     visit,
@@ -25,44 +37,58 @@ from strawberry.extensions import SchemaExtension
 
 from ...privacy.card_numbers import contains_card_number
 
-EXEMPT_INPUTS = frozenset({
-    "password", "currentPassword", "newPassword",  # hashed, never stored as given
-    "token", "idempotencyKey", "after", "before",  # opaque
-    "id", "lineId", "productId",  # opaque ids
-})
+# Hashed, never stored or logged as given.
+SECRET_INPUTS = frozenset({"password", "currentPassword", "newPassword"})
+PURPOSE_DIRECTIVE = "purpose"
 
 
-def _values(value: Any) -> Iterator[tuple[str | None, Any]]:
-    """(input name, value) for every leaf of a variable's value."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key not in EXEMPT_INPUTS:
-                for name, leaf in _values(item):
-                    yield name or key, leaf
-    elif isinstance(value, list):
-        for item in value:
-            yield from _values(item)
-    else:
-        yield None, value
+def _leaves(value: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """(input name, value) for every leaf of a variable's value, without recursion: a hostile value
+    may be nested as deep as its body allows."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((str(inner), child) for inner, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((key, child) for child in item)
+        else:
+            yield key, item
+
+
+def _unstorable(value: str) -> bool:
+    """A NUL byte or a lone surrogate (JSON's "\\ud800" decodes to one)."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class _Collector(Visitor):
     def __init__(self, variables: Mapping[str, Any]) -> None:
         super().__init__()
         self.variables = variables
-        self.offending: list[str] = []
+        self.unstorable: list[str] = []
+        self.card_numbers: list[str] = []
+
+    def _check_string(self, name: str, value: str) -> None:
+        if _unstorable(value):
+            self.unstorable.append(name)
+        elif name not in SECRET_INPUTS and contains_card_number(value):
+            self.card_numbers.append(name)
 
     def _check(self, name: str, node: ValueNode) -> None:
-        if name in EXEMPT_INPUTS:
-            return
-        if isinstance(node, StringValueNode) and contains_card_number(node.value):
-            self.offending.append(name)
+        if isinstance(node, StringValueNode):
+            self._check_string(name, node.value)
         elif isinstance(node, VariableNode):
-            for inner, value in _values(self.variables.get(node.name.value)):
-                if isinstance(value, str) and contains_card_number(value):
-                    self.offending.append(inner or name)
+            for inner, value in _leaves(self.variables.get(node.name.value), name):
+                if isinstance(value, str):
+                    self._check_string(inner, value)
         elif isinstance(node, ListValueNode):
-            for item in node.values:
+            for item in node.values:  # literals: the parser bounds their nesting
                 self._check(name, item)
         # Object values: their fields are visited as ObjectFieldNodes.
 
@@ -72,18 +98,53 @@ class _Collector(Visitor):
     def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
         self._check(node.name.value, node.value)
 
+    def errors(self) -> list[GraphQLError]:
+        found: list[GraphQLError] = []
+        if self.unstorable:
+            found.append(GraphQLError(
+                "Text inputs may not contain NUL bytes or unpaired surrogates.",
+                extensions={"code": "BAD_USER_INPUT", "reason": "invalid_characters",
+                            "fields": sorted(set(self.unstorable))},
+            ))
+        if self.card_numbers:
+            found.append(GraphQLError(
+                "Card numbers are never accepted: pay by card on the payment provider's page.",
+                extensions={"code": "BAD_USER_INPUT", "reason": "card_number",
+                            "fields": sorted(set(self.card_numbers))},
+            ))
+        return found
+
+
+class PurposeIsLiteral(ValidationRule):
+    """`@purpose(use: $variable)` is refused: the purpose must be written in the operation."""
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        if node.name.value != PURPOSE_DIRECTIVE or self.context.schema.get_directive(PURPOSE_DIRECTIVE) is None:
+            return
+        if any(isinstance(argument.value, VariableNode) for argument in node.arguments):
+            self.report_error(GraphQLError(
+                "Write the purpose into the operation, e.g. @purpose(use: CUSTOMER_SERVICE): it cannot be a "
+                "variable.",
+                node,
+                extensions={"code": "BAD_USER_INPUT", "reason": "purpose_not_literal", "fields": ["use"]},
+            ))
+
 
 class RejectCardNumbers(SchemaExtension):
+    """The input guard (named for its first duty, refusing card numbers)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = (*context.validation_rules, PurposeIsLiteral)
+        yield
+
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
             collector = _Collector(context.variables or {})
             visit(document, collector)
-            if collector.offending:
-                context.result = ExecutionResult(data=None, errors=[GraphQLError(
-                    "Card numbers are never accepted: pay by card on the payment provider's page.",
-                    extensions={"code": "BAD_USER_INPUT", "reason": "card_number",
-                                "fields": sorted(set(collector.offending))},
-                )])
+            errors = collector.errors()
+            if errors:
+                context.result = ExecutionResult(data=None, errors=errors)
         yield

@@ -16,6 +16,8 @@ from graphql import GraphQLError, OperationDefinitionNode
 from graphql.execution.values import get_directive_values
 from strawberry.extensions import SchemaExtension
 
+from ...storage.faults import classify, log_fault
+from .errors import unavailable_error
 from .personal import PrivacyDenied
 
 logger = logging.getLogger("shop_privacy.privacy")
@@ -76,13 +78,18 @@ class PrivacyExtension(SchemaExtension):
             try:
                 await context.services.access_log.append(reads)
             except Exception as error:  # noqa: BLE001 - whatever failed, unrecorded reads are not shown
-                logger.error("access log append failed request_id=%s error=%s", context.request_id,
-                             type(error).__name__)
                 result.data = None
-                result.errors = [GraphQLError(
-                    "The read could not be recorded in the access log, so nothing is shown.",
-                    extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": context.request_id},
-                )]
+                fault = classify(error)
+                if fault is not None:  # the database failed, not the code: the client may retry
+                    log_fault(fault, context.request_id, context.request.scope.setdefault("state", {}))
+                    result.errors = [unavailable_error(fault, context.request_id)]
+                else:
+                    logger.error("access log append failed request_id=%s error=%s", context.request_id,
+                                 type(error).__name__)
+                    result.errors = [GraphQLError(
+                        "The read could not be recorded in the access log, so nothing is shown.",
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": context.request_id},
+                    )]
                 self.entries = []
 
     def get_results(self) -> dict[str, Any]:

@@ -37,8 +37,7 @@ class ShopSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # Only what we did not expect is logged, and only by type and traceback: never the messages,
         # which may quote what the client sent.
-        context = execution_context.context if execution_context else None
-        log_unexpected(errors, getattr(context, "request_id", None))
+        log_unexpected(errors, execution_context.context if execution_context else None)
 
 
 def security_extensions(settings: Settings, *, enforce_privacy: bool = True) -> list[Callable[[], SchemaExtension]]:

@@ -15,6 +15,10 @@ _ACCOUNT = ("account", "order_fulfilment", "customer_service")
 _CONTACT = ("account", "order_fulfilment", "payment", "customer_service")
 
 
+def new_security_stamp() -> str:
+    return uuid.uuid4().hex
+
+
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
 
@@ -96,6 +100,9 @@ class Customer(SQLModel, table=True):
         default=None, sa_type=UTCDateTime,
     )
     password_changed_at: datetime = plain_field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Changes with every password change or reset, logout everywhere and e-mail change (asked for,
+    # confirmed or stopped): an e-mail-change link is valid only for the stamp it was made with.
+    security_stamp: str = plain_field(default_factory=lambda: new_security_stamp(), max_length=32)
     # When the customer was told an inactive account will be erased (the retention sweep).
     inactivity_warned_at: datetime | None = plain_field(default=None, sa_type=UTCDateTime)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
@@ -18,11 +18,20 @@ def _request(en: str, sv: str, source: str = "system"):  # noqa: ANN202
                     retention="rights_request", erasure=Erasure.KEEP_FOR_LEGAL_REASON, en=en, sv=sv, source=source)
 
 
+# The statuses of a request still being worked on (see rights.requests.RequestStatus).
+OPEN_REQUEST_SQL = "status IN ('received', 'on_hold')"
+
+
 class SubjectRequest(SQLModel, table=True):
     """A request under GDPR Art. 15–22 (export, erasure, rectification), due a month after receipt."""
 
     __tablename__ = "subject_requests"
-    __table_args__ = (Index("ix_subject_requests_queue", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_subject_requests_queue", "status", "due_at"),
+        # One open request per subject and kind: two sweeps, or two clicks, cannot open a second one.
+        Index("uq_subject_requests_open", "customer_id", "kind", unique=True,
+              sqlite_where=text(OPEN_REQUEST_SQL), postgresql_where=text(OPEN_REQUEST_SQL)),
+    )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     # No foreign key: the record of how a request was handled outlives the account it was about.

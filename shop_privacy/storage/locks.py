@@ -1,0 +1,46 @@
+"""Row locks for writes that must not interleave, always taken in one order so that two writers can
+only queue, never deadlock: **the customer first, then their cart**, then whatever else the
+transaction touches (lines, orders, requests).
+
+On PostgreSQL these are `SELECT … FOR UPDATE` row locks held to the end of the transaction. On SQLite
+the whole database has one writer at a time (`BEGIN IMMEDIATE`), so the same statements are plain
+reads there and the order holds trivially.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .tables import Cart, Customer
+from .types import utc_now
+
+
+async def lock_customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
+    """The customer, locked against concurrent checkouts, logins, cart changes and erasure; None once
+    erased."""
+    query = select(Customer).where(Customer.id == customer_id).with_for_update()
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def lock_customer_cart(session: AsyncSession, customer_id: uuid.UUID, *, create: bool) -> Cart | None:
+    """The customer's one cart, locked; made first when `create` and there is none. Call with the
+    customer locked. Creating is an upsert, so even a writer that skipped the customer lock cannot
+    make a second cart or fail on the unique constraint."""
+    if create:
+        now = utc_now()
+        values = {"id": uuid.uuid4(), "customer_id": customer_id, "created_at": now, "updated_at": now}
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert(Cart) if dialect == "postgresql" else sqlite_insert(Cart)
+        await session.exec(insert.values(**values).on_conflict_do_nothing(index_elements=["customer_id"]))  # type: ignore[call-overload]
+    query = select(Cart).where(Cart.customer_id == customer_id).with_for_update()
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def lock_anonymous_cart(session: AsyncSession, token_key: str) -> Cart | None:
+    query = select(Cart).where(Cart.token_hash == token_key, Cart.customer_id == None).with_for_update()  # noqa: E711
+    return (await session.exec(query.execution_options(populate_existing=True))).first()

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..errors import RateLimited
+from ..errors import RateLimited, ServiceUnavailable
 from ..settings import Settings
+from ..storage.locks import insert_unless_present
 from ..storage.tables import LoginThrottle
 from ..storage.types import utc_now
 from ..tokens import Signer
 from ..validation import normalise_email
 
 _MAX_LOCKOUT = timedelta(hours=1)
+_ROW_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -93,18 +94,20 @@ class Throttle:
         return row.failures <= limit
 
     async def _row(self, session: AsyncSession, key: str) -> LoginThrottle:
-        """The counter row for `key`, locked for this transaction, created at zero if new."""
+        """The counter row for `key`, locked for this transaction, created at zero if new.
+
+        Another transaction may create the row first, and a successful login may delete it again
+        (`release`) before this one reads it: so create-if-missing and read-locked repeat until a row
+        is held. Each round trip needs another transaction to win a race, so a few always suffice."""
         query = select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
-        row = (await session.exec(query)).first()
-        if row is not None:
-            return row
-        try:
-            async with session.begin_nested():
-                row = LoginThrottle(key=key, failures=0, window_started_at=utc_now())
-                session.add(row)
-            return row
-        except IntegrityError:  # a concurrent transaction created it first
-            return (await session.exec(query)).one()
+        for _ in range(_ROW_ATTEMPTS):
+            row = (await session.exec(query.execution_options(populate_existing=True))).first()
+            if row is not None:
+                return row
+            await insert_unless_present(session, LoginThrottle,
+                                        {"key": key, "failures": 0, "window_started_at": utc_now()}, unique=["key"])
+        raise ServiceUnavailable("The login service is busy. Try again in a moment.", reason="busy",
+                                 retryAfterSeconds=1)
 
     def _count(self, row: LoginThrottle, now: datetime) -> None:
         # A quiet window starts the count again; right after a lock-out, one more failure locks again, longer.

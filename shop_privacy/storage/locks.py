@@ -10,10 +10,12 @@ reads there and the order holds trivially.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .tables import Cart, Customer
@@ -33,10 +35,8 @@ async def lock_customer_cart(session: AsyncSession, customer_id: uuid.UUID, *, c
     make a second cart or fail on the unique constraint."""
     if create:
         now = utc_now()
-        values = {"id": uuid.uuid4(), "customer_id": customer_id, "created_at": now, "updated_at": now}
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert(Cart) if dialect == "postgresql" else sqlite_insert(Cart)
-        await session.exec(insert.values(**values).on_conflict_do_nothing(index_elements=["customer_id"]))  # type: ignore[call-overload]
+        await insert_unless_present(session, Cart, {"id": uuid.uuid4(), "customer_id": customer_id,
+                                                    "created_at": now, "updated_at": now}, unique=["customer_id"])
     query = select(Cart).where(Cart.customer_id == customer_id).with_for_update()
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
@@ -44,3 +44,12 @@ async def lock_customer_cart(session: AsyncSession, customer_id: uuid.UUID, *, c
 async def lock_anonymous_cart(session: AsyncSession, token_key: str) -> Cart | None:
     query = select(Cart).where(Cart.token_hash == token_key, Cart.customer_id == None).with_for_update()  # noqa: E711
     return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def insert_unless_present(session: AsyncSession, table: type[SQLModel], values: Mapping[str, Any],
+                                *, unique: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on the unique columns `unique`: a row another transaction made
+    first is no error and does not abort this transaction. Read the row afterwards, locked."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    await session.exec(insert.values(**values).on_conflict_do_nothing(index_elements=unique))  # type: ignore[call-overload]

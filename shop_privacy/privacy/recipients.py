@@ -4,8 +4,10 @@ purpose, where they are and on which basis data is transferred there. Nothing le
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from .taxonomy import covers
 
 
 @dataclass(frozen=True)
@@ -18,8 +20,28 @@ class Recipient:
     transfer_basis: str  # why a transfer outside the EU/EEA is lawful; "EU/EEA" when it stays inside
     description: str
 
+    @property
+    def outside_eu_eea(self) -> bool:
+        """The recipient itself is outside the EU/EEA: every disclosure to it is a transfer (Art. 44)."""
+        return self.country not in EU_EEA_COUNTRIES
+
+    @property
+    def transfer(self) -> str | None:
+        """What makes a transfer outside the EU/EEA lawful, the recipient's own or an onward one (e.g. an
+        Irish company passing data to its US parent); None when the data stays inside."""
+        return None if self.transfer_basis == EU_EEA else self.transfer_basis
+
+    def may_receive(self, category: str, purposes: Iterable[str]) -> bool:
+        """Declared to receive `category` (or a category that covers it) for one of `purposes`."""
+        return bool(set(self.purposes) & set(purposes)) and any(covers(c, category) for c in self.categories)
+
 
 EU_EEA = "EU/EEA"
+# The EU's 27 and the EEA's Iceland, Liechtenstein and Norway (ISO 3166-1 alpha-2).
+EU_EEA_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+    "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+})
 _PAYER = ("user.name.first", "user.name.last", "user.contact.address", "user.contact.email",
           "user.contact.phone_number")
 

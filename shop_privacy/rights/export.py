@@ -32,6 +32,8 @@ from .export_model import (
     Exporter,
     ExportRow,
     Section,
+    rights_json,
+    section_label,
 )
 from .subject_map import Subject, SubjectMap, SubjectTable
 
@@ -90,8 +92,7 @@ class DataExport:
 
     def _table_section(self, entry: SubjectTable, subject: Subject) -> Section:
         columns = tuple(ExportColumn(column.name, declaration) for column, declaration in entry.personal)
-        label = SECTION_LABELS.get(entry.name) or {
-            "en": entry.table.info.get("label_en", entry.name), "sv": entry.table.info.get("label_sv", entry.name)}
+        label = section_label(entry.name, entry.table.info)
         rules = [RETENTION_RULES[r] for r in sorted({d.retention for _, d in entry.personal}) if r in RETENTION_RULES]
         parent_column = entry.parent[0].name if entry.parent else None
         key_column = entry.primary_key.name
@@ -142,6 +143,7 @@ class DataExport:
             "controller": {"name": settings.controller_name, "dpoEmail": settings.dpo_email,
                            "supervisoryAuthority": settings.supervisory_authority},
             "subject": {"id": str(subject.id)},
+            "rights": rights_json(dpo=settings.dpo_email, authority=settings.supervisory_authority),
         }
 
     async def json_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
@@ -174,9 +176,11 @@ class DataExport:
                           generated_at: datetime) -> AsyncIterator[str]:
         language = subject.language if subject.language in {"sv", "en"} else "en"
         sections = self.sections(subject)
-        yield export_html.document_start(self.meta(subject, generated_at), sections, language)
+        meta = self.meta(subject, generated_at)
+        yield export_html.document_start(meta, sections, language)
         recipients = [disclosure_json(d) for d in await self.disclosures(subject)]
         yield export_html.summary(list(summaries.values()), recipients, language)
+        yield export_html.rights(meta, language)
         for section in sections:
             yield export_html.section_start(section, language)
             rows = 0

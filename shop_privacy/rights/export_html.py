@@ -9,7 +9,8 @@ from typing import Any
 
 from ..privacy.purposes import PURPOSES
 from ..privacy.retention import RETENTION_RULES
-from .export_model import LEGAL_BASES, SOURCES, CategorySummary, ExportRow, Section
+from ..privacy.subject_rights import SUBJECT_RIGHTS
+from .export_model import LEGAL_BASES, SOURCES, CategorySummary, ExportRow, Section, recipients_of
 
 TEXT = {
     "title": {"en": "Your data at {controller}", "sv": "Dina uppgifter hos {controller}"},
@@ -31,10 +32,12 @@ TEXT = {
     "recipients": {"en": "Who received your data", "sv": "Vem som har fått dina uppgifter"},
     "no_recipients": {"en": "Your data has not been disclosed to anyone outside the shop.",
                       "sv": "Dina uppgifter har inte lämnats ut till någon utanför butiken."},
-    "rights": {"en": "You may ask us to correct your data, to erase it (except what the law makes us keep), "
-                     "and to withdraw any consent. The machine-readable copy of this is data.json.",
-               "sv": "Du kan be oss rätta dina uppgifter, radera dem (utom det lagen kräver att vi sparar) och "
-                     "återkalla samtycken. En maskinläsbar kopia av detta finns i data.json."},
+    "rights": {"en": "Your rights, and how to use them here", "sv": "Dina rättigheter och hur du använder dem här"},
+    "machine_readable": {"en": "The machine-readable copy of everything here is data.json.",
+                         "sv": "En maskinläsbar kopia av allt detta finns i data.json."},
+    "may_receive": {"en": "May be given to", "sv": "Kan lämnas till"},
+    "only_shop": {"en": "only the shop", "sv": "bara butiken"},
+    "outside_eu": {"en": "outside the EU/EEA", "sv": "utanför EU/EES"},
     "recipient": {"en": "Recipient", "sv": "Mottagare"},
     "when": {"en": "When", "sv": "När"},
     "reference": {"en": "Reference", "sv": "Referens"},
@@ -82,7 +85,8 @@ def document_start(meta: Mapping[str, Any], sections: Sequence[Section], languag
         f'{t("dpo", language)}: <a href="mailto:{dpo}">{dpo}</a></p>'
         f"<p>{t('complain', language)} {escape(controller['supervisoryAuthority'])}</p></div></header>"
         f'<nav><h2>{t("contents", language)}</h2><ol><li><a href="#summary">{t("summary", language)}</a></li>'
-        f'<li><a href="#recipients">{t("recipients", language)}</a></li>{toc}</ol></nav>'
+        f'<li><a href="#recipients">{t("recipients", language)}</a></li>'
+        f'<li><a href="#rights">{t("rights", language)}</a></li>{toc}</ol></nav>'
     )
 
 
@@ -101,15 +105,32 @@ def summary(summaries: Sequence[CategorySummary], recipients: Sequence[Mapping[s
             until = (until + "; " if until else "") + t("while_account", language)
         labels = escape(", ".join(sorted(item.labels[language])))
         rows.append(f"<tr><td>{labels}<br><small>{escape(item.key)}</small></td><td>{purposes}</td>"
-                    f"<td>{sources}</td><td>{kept}</td><td>{until}</td></tr>")
+                    f"<td>{sources}</td><td>{_may_receive(item, language)}</td><td>{kept}</td><td>{until}</td></tr>")
     return (
         f'<section id="summary"><h2>{t("summary", language)}</h2><table><thead><tr>'
         f'<th>{t("category", language)}</th><th>{t("purposes", language)}</th><th>{t("source", language)}</th>'
+        f'<th>{t("may_receive", language)}</th>'
         f'<th>{t("retention", language)}</th><th>{t("erased_by", language)}</th></tr></thead><tbody>'
         + "".join(rows) + "</tbody></table></section>"
         f'<section id="recipients"><h2>{t("recipients", language)}</h2>{_recipients(recipients, language)}'
         "</section>"
     )
+
+
+def _may_receive(item: CategorySummary, language: str) -> str:
+    """The declared recipients of a category, each with its country and, for a transfer outside the
+    EU/EEA, what makes it lawful (Art. 15(1)(c), 15(2))."""
+    declared = recipients_of(item.key, item.purposes)
+    if not declared:
+        return t("only_shop", language)
+    lines = []
+    for recipient in declared:
+        line = f"{recipient.name} ({recipient.country}"
+        line += f", {TEXT['outside_eu'][language]})" if recipient.outside_eu_eea else ")"
+        if recipient.transfer:
+            line += f": {recipient.transfer}"
+        lines.append(escape(line))
+    return "<br>".join(lines)
 
 
 def _recipients(recipients: Sequence[Mapping[str, Any]], language: str) -> str:
@@ -145,5 +166,13 @@ def section_end(section: Section, language: str, *, empty: bool) -> str:
     return "</tbody></table></section>"
 
 
+def rights(meta: Mapping[str, Any], language: str) -> str:
+    contacts = {"dpo": meta["controller"]["dpoEmail"], "authority": meta["controller"]["supervisoryAuthority"]}
+    items = "".join(
+        f"<dt>{escape(right.label[language])} <small>({escape(right.article)})</small></dt>"
+        f"<dd>{escape(right.how_in(language, **contacts))}</dd>" for right in SUBJECT_RIGHTS)
+    return f'<section id="rights"><h2>{t("rights", language)}</h2><dl>{items}</dl></section>'
+
+
 def document_end(language: str) -> str:
-    return f"<footer><p>{t('rights', language)}</p></footer></body></html>"
+    return f"<footer><p>{t('machine_readable', language)}</p></footer></body></html>"

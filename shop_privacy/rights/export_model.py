@@ -13,7 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..privacy.declarations import PersonalData
 from ..privacy.purposes import PURPOSES
+from ..privacy.recipients import RECIPIENTS, Recipient
 from ..privacy.retention import RETENTION_RULES
+from ..privacy.subject_rights import SUBJECT_RIGHTS
 from ..privacy.taxonomy import covers
 from .subject_map import Subject
 
@@ -47,7 +49,36 @@ SECTION_LABELS = {
     "password_reset_tokens": {"en": "Password resets", "sv": "Byten av lösenord"},
     "login_throttle": {"en": "Failed logins", "sv": "Misslyckade inloggningar"},
     "pending_registrations": {"en": "Unconfirmed registrations", "sv": "Obekräftade registreringar"},
+    "disclosures": {"en": "Data we have passed on to others", "sv": "Uppgifter vi har lämnat ut till andra"},
+    "outbox_messages": {"en": "Messages to recipients, waiting or sent", "sv": "Meddelanden till mottagare"},
 }
+
+
+def section_label(name: str, info: Mapping[str, Any]) -> dict[str, str]:
+    """A section's heading: the package's own label, else the table's (`info={"label_en": …,
+    "label_sv": …}`), else its name made readable; never a raw table name."""
+    if name in SECTION_LABELS:
+        return dict(SECTION_LABELS[name])
+    readable = name.replace("_", " ").strip().capitalize()
+    return {"en": str(info.get("label_en") or readable), "sv": str(info.get("label_sv") or readable)}
+
+
+def recipients_of(category: str, purposes: set[str]) -> list[Recipient]:
+    """The recipients the registry declares for `category` under one of `purposes` (Art. 15(1)(c)):
+    who may get it, whether or not it has gone to them yet."""
+    return [r for r in RECIPIENTS.values() if r.may_receive(category, purposes)]
+
+
+def recipient_json(recipient: Recipient) -> dict[str, Any]:
+    return {"recipient": recipient.key, "name": recipient.name, "country": recipient.country,
+            "purposes": list(recipient.purposes), "outsideEuEea": recipient.outside_eu_eea,
+            "transfer": recipient.transfer}
+
+
+def rights_json(*, dpo: str, authority: str) -> list[dict[str, Any]]:
+    return [{"right": right.key, "article": right.article, "label": dict(right.label),
+             "how": {language: right.how_in(language, dpo=dpo, authority=authority) for language in ("en", "sv")}}
+            for right in SUBJECT_RIGHTS]
 
 
 # Values that are secrets: the export says they exist, never what they are.
@@ -134,6 +165,7 @@ class CategorySummary:
             "sources": sorted(self.sources),
             "retention": [{"rule": r, "description": dict(RETENTION_RULES[r].description)}
                           for r in sorted(self.retention) if r in RETENTION_RULES],
+            "recipients": [recipient_json(r) for r in recipients_of(self.key, self.purposes)],
             "erasedBy": self.latest_erase_on,
             "keptWhileAccountExists": self.open_ended,
         }

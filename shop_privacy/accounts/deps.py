@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..carts.service import CartService
 from ..consents.ledger import ConsentLedger
 from ..mail.mailer import Mailer
+from ..mail.queue import MailQueue
 from ..sessions import SessionStore
 from ..settings import Settings
 from ..storage.database import Database
@@ -23,6 +24,7 @@ class AccountDeps:
     hasher: PasswordHasher
     signer: Signer
     mailer: Mailer
+    mails: MailQueue  # account mails: queued in the transaction of the change they report
     sessions: SessionStore[AuthSession]
     throttle: Throttle
     carts: CartService

@@ -4,14 +4,16 @@ process that dies.
 - `enqueue` writes the mail in the caller's transaction, beside the change it reports (a transactional
   outbox): a change that rolls back leaves no mail, a committed one always has its mail.
 - Once that transaction commits, one delivery attempt starts at once in the background, so a mail
-  usually leaves within the request (and in development its `.eml` file appears right away).
+  usually leaves within the request (and in development its `.eml` file appears right away). If the
+  mail server does not take it, the mail is due for the worker's next round at once.
 - `shop-privacy outbox run` (`run_once`/`run_until_idle`) delivers whatever is still queued: after a
   failed attempt, after a crash between the commit and the attempt, after a restart. Failed attempts
   back off exponentially (`backoff.Backoff`); after the allowed number the mail is marked failed.
 
-Every attempt first claims its mail with one UPDATE … RETURNING that pushes the next attempt a lease
-into the future (on PostgreSQL over rows taken with `FOR UPDATE SKIP LOCKED`): of two workers, or a
-worker and the request's own attempt, only one gets a mail. A worker that dies after claiming leaves
+Every attempt first claims its mail in a short transaction: it picks due mails (on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, so workers never wait for each other) and an UPDATE … RETURNING pushes their
+next attempt a lease into the future: of two workers, or a worker and the request's own attempt, only
+one gets a mail. A worker that dies after claiming leaves
 the mail due again once the lease has passed, so a mail is sent at least once; twice only if a worker
 dies between the server accepting a mail and recording it as sent.
 """
@@ -124,7 +126,7 @@ class MailQueue:
             now = utc_now()
             result = MailRun()
             for claimed in await self._claim(now, len(ids), ids=ids):
-                await self._deliver(claimed, now, result)
+                await self._deliver(claimed, now, result, immediate=True)
         except Exception as error:  # noqa: BLE001 - the mail is queued; the worker tries again
             logger.warning("immediate mail attempt did not finish ids=%s error=%s",
                            ",".join(i.hex for i in ids), type(error).__name__)
@@ -158,38 +160,45 @@ class MailQueue:
         chosen = chosen.order_by(col(AccountMail.next_attempt_at)).limit(limit)
         if not self._db.url.is_sqlite:
             chosen = chosen.with_for_update(skip_locked=True)  # workers take different mails, never wait
-        # The due condition again in the UPDATE: on PostgreSQL a row another claim just took is re-read
-        # after its lock is released and no longer matches.
-        claim = (update(AccountMail).where(col(AccountMail.id).in_(chosen.scalar_subquery()), due)
-                 .values(attempts=col(AccountMail.attempts) + 1, next_attempt_at=now + self._lease)
-                 .returning(col(AccountMail.id), col(AccountMail.kind), col(AccountMail.attempts),
-                            col(AccountMail.recipient), col(AccountMail.recipient_name), col(AccountMail.subject),
-                            col(AccountMail.body), col(AccountMail.headers)))
         async with self._db.transaction() as session:
+            # Two statements in one transaction, not `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+            # LOCKED)`: PostgreSQL may run such a subquery once per row and so take more than `limit`.
+            # The rows stay locked (PostgreSQL) or the database's one writer is us (SQLite) until the commit.
+            taken = list((await session.exec(chosen)).all())
+            if not taken:
+                return []
+            claim = (update(AccountMail).where(col(AccountMail.id).in_(taken), due)
+                     .values(attempts=col(AccountMail.attempts) + 1, next_attempt_at=now + self._lease)
+                     .returning(col(AccountMail.id), col(AccountMail.kind), col(AccountMail.attempts),
+                                col(AccountMail.recipient), col(AccountMail.recipient_name), col(AccountMail.subject),
+                                col(AccountMail.body), col(AccountMail.headers)))
             rows = list((await session.exec(claim)).all())  # type: ignore[call-overload]
         return [_claimed(*row) for row in rows]
 
-    async def _deliver(self, claimed: _Claimed, now: datetime, result: MailRun) -> None:
+    async def _deliver(self, claimed: _Claimed, now: datetime, result: MailRun, *, immediate: bool = False) -> None:
         try:
             if claimed.mail is None:
                 raise LookupError("the mail has no content left")
             await self._mailer.deliver(claimed.mail)
         except Exception as error:  # noqa: BLE001 - any failure of the mail server is retried
-            await self._failed(claimed, error, now, result)
+            await self._failed(claimed, error, now, result, immediate=immediate)
             return
         async with self._db.transaction() as session:
             await session.exec(update(AccountMail).where(col(AccountMail.id) == claimed.id)  # type: ignore[call-overload]
                                .values(status=SENT, sent_at=utc_now(), last_error=None))
         result.sent += 1
 
-    async def _failed(self, claimed: _Claimed, error: Exception, now: datetime, result: MailRun) -> None:
+    async def _failed(self, claimed: _Claimed, error: Exception, now: datetime, result: MailRun, *,
+                      immediate: bool) -> None:
         gave_up = claimed.mail is None or self.backoff.gives_up(claimed.attempt)
         values: dict[str, Any] = {"last_error": type(error).__name__}
         if gave_up:
             values["status"], values["failed_at"] = FAILED, utc_now()
             result.failed += 1
         else:
-            values["next_attempt_at"] = now + self.backoff.retry_after(claimed.attempt)
+            # The request's own attempt was a bonus: the worker's next round tries again. Its own
+            # failures wait longer each time.
+            values["next_attempt_at"] = now if immediate else now + self.backoff.retry_after(claimed.attempt)
             result.retried += 1
         async with self._db.transaction() as session:
             await session.exec(update(AccountMail).where(col(AccountMail.id) == claimed.id)  # type: ignore[call-overload]

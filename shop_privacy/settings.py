@@ -156,7 +156,7 @@ class Settings(BaseSettings):
 
     # Area C, the account-mail queue (`shop-privacy outbox run` delivers it; docs/mail.md).
     # Attempts before a mail is marked failed, and the backoff between them (doubling up to the ceiling).
-    mail_max_attempts: int = Field(8, ge=1)
+    mail_max_attempts: int = Field(12, ge=1)
     mail_retry_base_seconds: int = Field(60, ge=1)
     mail_retry_max_seconds: int = Field(6 * 3600, ge=1)
     # How long a worker owns a mail it took; one that dies meanwhile leaves the mail to the next worker.

@@ -1,4 +1,4 @@
-"""The durable queue of account mails (P13, P22, P24): a mail is written with the change it reports, waits
+"""The durable queue of account mails (P22, P24): a mail is written with the change it reports, waits
 out a mail server that is down or a process that died, goes out once, and its content goes soon after."""
 
 from __future__ import annotations
@@ -237,16 +237,16 @@ async def test_p24_an_erasure_that_fails_half_way_sends_no_erasure_mail(
     assert await _mails(services) == [] and backend.accepted == []
 
 
-@pytest.mark.policy("P13")
-async def test_p13_a_mail_that_keeps_failing_is_marked_failed_and_outbox_status_shows_it_without_the_address(
+@pytest.mark.policy("P24")
+async def test_p24_an_erasure_mail_the_server_keeps_refusing_is_marked_failed_and_outbox_status_shows_it(
     queue_services: tuple[Services, _Backend], unique_email: str, database_url: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     services, backend = queue_services
-    await create_customer(services, unique_email)
+    customer_id = await create_customer(services, unique_email)
     backend.down = True
-    (await services.credentials.request_reset({"email": unique_email}))
-    await services.mailer.flush()  # attempt 1, at the request
+    await services.rights.erase_if_still(customer_id, true(), _channel())
+    await services.mailer.flush()  # attempt 1, right after the erasure's commit
     now = utc_now()
     assert (await services.mail_queue.run_once(now=now)).retried == 1  # attempt 2
     third = await services.mail_queue.run_once(now=now + timedelta(days=1))  # attempt 3 of 3
@@ -258,7 +258,7 @@ async def test_p13_a_mail_that_keeps_failing_is_marked_failed_and_outbox_status_
     status = await services.mail_queue.status()
     assert status.counts == {"failed": 1} and [f.id for f in status.failed] == [mail.id]
     lines = "\n".join(status_lines(status))
-    assert str(mail.id) in lines and "kind=password_reset" in lines and unique_email not in lines
+    assert str(mail.id) in lines and "kind=erasure_done" in lines and unique_email not in lines
 
     capsys.readouterr()
     assert await _run_cli(monkeypatch, database_url, tmp_path, "smtp+plain://127.0.0.1:1", "outbox", "status") == 0

@@ -123,10 +123,11 @@ class MailQueue:
 
     async def _attempt(self, ids: list[uuid.UUID]) -> None:
         try:
-            now = utc_now()
             result = MailRun()
-            for claimed in await self._claim(now, len(ids), ids=ids):
-                await self._deliver(claimed, now, result, immediate=True)
+            for mail_id in ids:  # one claim per mail: the lease covers one delivery, however many were queued
+                now = utc_now()
+                for claimed in await self._claim(now, 1, ids=[mail_id]):
+                    await self._deliver(claimed, now, result, immediate=True)
         except Exception as error:  # noqa: BLE001 - the mail is queued; the worker tries again
             logger.warning("immediate mail attempt did not finish ids=%s error=%s",
                            ",".join(i.hex for i in ids), type(error).__name__)

@@ -110,7 +110,7 @@ def build_services(
     links = UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds)
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
-        db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer, mails=mail_queue,
+        db=db, settings=settings, hasher=hasher, signer=signer, mails=mail_queue,
         sessions=SessionStore(
             AuthSession, "customer_id",
             idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ..carts.service import CartService
 from ..consents.ledger import ConsentLedger
-from ..mail.mailer import Mailer
 from ..mail.queue import MailQueue
 from ..sessions import SessionStore
 from ..settings import Settings
@@ -23,8 +22,9 @@ class AccountDeps:
     settings: Settings
     hasher: PasswordHasher
     signer: Signer
-    mailer: Mailer
-    mails: MailQueue  # account mails: queued in the transaction of the change they report
+    # Account mails, queued in the transaction of the change they report (never sent directly: a mail
+    # server that is down would lose them).
+    mails: MailQueue
     sessions: SessionStore[AuthSession]
     throttle: Throttle
     carts: CartService

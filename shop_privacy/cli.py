@@ -275,6 +275,7 @@ def _outbox(args: argparse.Namespace) -> int:
     from sqlalchemy import func
     from sqlmodel import select
 
+    from .mail.report import run_line, status_lines
     from .storage.tables import OutboxMessage
 
     async def work(services: Any) -> None:
@@ -285,10 +286,12 @@ def _outbox(args: argparse.Namespace) -> int:
             for recipient, status, count in sorted(rows):
                 adapter = "adapter" if recipient in services.outbox.adapters else "NO ADAPTER"
                 print(f"{recipient:<18} {status:<10} {count:>7}  ({adapter})")
+            print("\n".join(status_lines(await services.mail_queue.status())))
             return
         while True:
             run = await services.outbox.run_until_idle()
             print(f"delivered {run.delivered}, to retry {run.retried}, failed {run.failed}")
+            print(run_line(await services.mail_queue.run_until_idle()))
             if args.once:
                 return
             await asyncio.sleep(args.interval)
@@ -403,12 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--json", action="store_true", help="print the summary as JSON")
     retention.set_defaults(handler=_retention)
 
-    outbox = commands.add_parser("outbox", help="messages to recipients (payment providers, newsletters, …)")
+    outbox = commands.add_parser("outbox", help="messages to recipients (payment providers, newsletters, …) "
+                                 "and queued account mails")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
-    deliver = outbox_commands.add_parser("run", help="deliver due messages, with retries")
+    deliver = outbox_commands.add_parser("run", help="deliver due messages and account mails, with retries")
     deliver.add_argument("--once", action="store_true", help="deliver what is due now, then stop")
     deliver.add_argument("--interval", type=float, default=10.0, help="seconds between rounds")
-    outbox_commands.add_parser("status", help="messages per recipient and status")
+    outbox_commands.add_parser("status", help="messages per recipient and status; account mails per status")
     outbox.set_defaults(handler=_outbox)
 
     record = commands.add_parser("ropa", help="the record of processing activities (GDPR Art. 30)")

@@ -18,6 +18,7 @@ from .accounts.profile import Profiles
 from .accounts.registration import Registration
 from .accounts.throttle import Throttle
 from .audit.access_log import AccessLog
+from .backoff import Backoff
 from .carts.service import CartService
 from .catalogue.service import CatalogueService
 from .consents.ledger import ConsentLedger
@@ -26,6 +27,7 @@ from .consents.unsubscribe import UnsubscribeLinks
 from .disclosures.outbox import FolderAdapter, OutboxWorker, RecipientAdapter
 from .disclosures.service import Disclosures
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
+from .mail.queue import MailQueue
 from .marketing.abandoned_carts import AbandonedCarts
 from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
@@ -51,6 +53,7 @@ class Services:
     settings: Settings
     db: Database
     mailer: Mailer
+    mail_queue: MailQueue
     signer: Signer
     hasher: PasswordHasher
     catalogue: CatalogueService
@@ -87,6 +90,10 @@ def build_services(
     if mail_backend is None:
         mail_backend = Smtp(settings.smtp_url) if settings.smtp_url else OutboxFolder(settings.mail_outbox_dir)
     mailer = Mailer(mail_backend, settings.mail_from)
+    mail_queue = MailQueue(db, mailer, Backoff(timedelta(seconds=settings.mail_retry_base_seconds),
+                                               timedelta(seconds=settings.mail_retry_max_seconds),
+                                               settings.mail_max_attempts),
+                           lease=timedelta(seconds=settings.mail_claim_lease_seconds))
     if payment_providers is None:
         payment_providers = sandbox_providers() if settings.sandbox_payments_enabled else {}
     hasher = PasswordHasher(settings)
@@ -103,7 +110,7 @@ def build_services(
     links = UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds)
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
-        db=db, settings=settings, hasher=hasher, signer=signer, mailer=mailer,
+        db=db, settings=settings, hasher=hasher, signer=signer, mails=mail_queue,
         sessions=SessionStore(
             AuthSession, "customer_id",
             idle_timeout=timedelta(seconds=settings.session_idle_timeout_seconds),
@@ -121,7 +128,7 @@ def build_services(
     )
     profiles = Profiles(deps)
     rights = Rights(
-        db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mailer, profiles, disclosures,
+        db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mail_queue, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
         Eraser(subject_map), RequestQueue(settings.max_page_size),
     )
@@ -130,6 +137,7 @@ def build_services(
         settings=settings,
         db=db,
         mailer=mailer,
+        mail_queue=mail_queue,
         signer=signer,
         hasher=hasher,
         catalogue=CatalogueService(settings.max_page_size),
@@ -153,7 +161,7 @@ def build_services(
         ), throttle),
         access_log=access_log,
         rights=rights,
-        retention=RetentionSweep(db, settings, rights, mailer, access_log),
+        retention=RetentionSweep(db, settings, rights, mail_queue, access_log),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
     )

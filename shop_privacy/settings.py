@@ -154,6 +154,16 @@ class Settings(BaseSettings):
     # Development payment providers that record a reference without any network.
     payments_sandbox: bool | None = None
 
+    # Area C, the account-mail queue (`shop-privacy outbox run` delivers it; docs/mail.md).
+    # Attempts before a mail is marked failed, and the backoff between them (doubling up to the ceiling).
+    mail_max_attempts: int = Field(12, ge=1)
+    mail_retry_base_seconds: int = Field(60, ge=1)
+    mail_retry_max_seconds: int = Field(6 * 3600, ge=1)
+    # How long a worker owns a mail it took; one that dies meanwhile leaves the mail to the next worker.
+    mail_claim_lease_seconds: int = Field(300, ge=60)
+    # Days a sent or failed mail's address and content are kept before the retention sweep clears them.
+    retention_sent_mail_days: int = Field(2, ge=0)
+
     @property
     def production(self) -> bool:
         return self.environment == "production"

@@ -13,6 +13,7 @@ from typing import Any
 from shop_privacy.audit.access_log import AccessRead
 from shop_privacy.services import Services
 from shop_privacy.storage.tables import (
+    AccountMail,
     AuthSession,
     Cart,
     CartLine,
@@ -91,6 +92,9 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
                                reference=orders[1].order_number))
         session.add(OutboxMessage(customer_id=customer.id, recipient="stripe", kind="disclose",
                                   payload='{"data": {"email": "' + email + '"}}'))
+        session.add(AccountMail(customer_id=customer.id, kind="password_changed", recipient=email,
+                                recipient_name="Greta Garbosson", subject="Ditt lösenord har ändrats",
+                                body="Hej Greta!", headers='{"X-Seed": "1"}'))
         session.add(AuthSession(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,
                                 expires_at=now + timedelta(days=30), ip_address=ip))
         session.add(PasswordResetToken(customer_id=customer.id, token_hash=uuid.uuid4().hex * 2,

@@ -35,6 +35,7 @@ NOT_EXPOSED = {
     "outbox_messages": "messages to recipients, delivered and dropped; their fields are logged as disclosures",
     "carts.updated_at": "bookkeeping of the row",
     "rectifications": "the change history is part of the export",
+    "account_mails": "mails queued to the customer, cleared soon after sending; shown by the export",
 }
 
 # Fields that are not personal fields although their type carries personal data, and why.

@@ -11,7 +11,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import InvalidCredentials, NotFound
-from ..mail.mailer import Mail
 from ..mail.templates import compose
 from ..storage.locks import lock_customer
 from ..storage.tables import Customer, PasswordResetToken
@@ -55,14 +54,14 @@ class Credentials:
         async with deps.db.transaction() as session:
             await self._set_password(session, viewer.customer_id, new_hash)
             await deps.sessions.revoke_all(session, viewer.customer_id, keep=viewer.session_id)
-        deps.mailer.send(compose("password_changed", to=customer.email, language=customer.preferred_language))
+            deps.mails.enqueue(session, compose("password_changed", to=customer.email,
+                                                language=customer.preferred_language), customer_id=customer.id)
         logger.info("password changed customer_id=%s", viewer.customer_id)
 
     async def request_reset(self, data: dict[str, object]) -> None:
         """Mail a reset link if the address has an account; the answer is the same either way."""
         command = parse(_ResetRequest, data)
         deps = self._deps
-        mail: Mail | None = None
         async with deps.db.transaction() as session:
             customer = await customer_by_email(session, command.email)
             allowed = await deps.throttle.allow(session, "reset-mail", command.email,
@@ -76,11 +75,11 @@ class Credentials:
                     expires_at=now + timedelta(seconds=deps.settings.password_reset_max_age_seconds),
                 ))
                 token = deps.signer.sign(_RESET_PURPOSE, raw)
-                mail = compose("password_reset", to=customer.email, language=customer.preferred_language,
-                               link=deps.link("reset-password", token))
-        if mail is not None:
-            deps.mailer.send(mail)
-            logger.info("password reset requested customer_id=%s", customer.id if customer else "-")
+                deps.mails.enqueue(session, compose("password_reset", to=customer.email,
+                                                    language=customer.preferred_language,
+                                                    link=deps.link("reset-password", token)), customer_id=customer.id)
+        if customer is not None and allowed:
+            logger.info("password reset requested customer_id=%s", customer.id)
 
     async def reset_password(self, data: dict[str, object]) -> None:
         command = parse(ResetPassword, data)
@@ -120,7 +119,8 @@ class Credentials:
             )
             await self._set_password(session, customer.id, new_hash)
             await deps.sessions.revoke_all(session, customer.id)
-        deps.mailer.send(compose("password_changed", to=customer.email, language=customer.preferred_language))
+            deps.mails.enqueue(session, compose("password_changed", to=customer.email,
+                                                language=customer.preferred_language), customer_id=customer.id)
         logger.info("password reset customer_id=%s", customer.id)
 
     @staticmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..carts.service import CartService
 from ..consents.ledger import ConsentLedger
-from ..mail.mailer import Mailer
+from ..mail.queue import MailQueue
 from ..sessions import SessionStore
 from ..settings import Settings
 from ..storage.database import Database
@@ -22,7 +22,9 @@ class AccountDeps:
     settings: Settings
     hasher: PasswordHasher
     signer: Signer
-    mailer: Mailer
+    # Account mails, queued in the transaction of the change they report (never sent directly: a mail
+    # server that is down would lose them).
+    mails: MailQueue
     sessions: SessionStore[AuthSession]
     throttle: Throttle
     carts: CartService

@@ -137,13 +137,12 @@ class Profiles:
                 # A new stamp: every older change link dies, only this request's works.
                 customer.security_stamp = new_security_stamp()
                 session.add(customer)
-        if email_change is not None:
-            self._mail_change_links(customer, email_change)
+                self._mail_change_links(session, customer, email_change)
         logger.info("profile updated customer_id=%s fields=%s email_change=%s",
                     customer.id, ",".join(changed) or "-", email_change is not None)
         return ProfileUpdated(customer, changed, email_change is not None)
 
-    def _mail_change_links(self, customer: Customer, new_email: str) -> None:
+    def _mail_change_links(self, session: AsyncSession, customer: Customer, new_email: str) -> None:
         """The confirmation link to the new address; to the current one, word of the request with a
         link that stops it. Both are bound to the stamp just set."""
         deps = self._deps
@@ -151,10 +150,10 @@ class Profiles:
         confirm = deps.signer.sign(_EMAIL_CHANGE_PURPOSE, {**bound, "to": new_email})
         stop = deps.signer.sign(_EMAIL_CHANGE_STOP_PURPOSE, bound)
         language = customer.preferred_language
-        deps.mailer.send(compose("confirm_email_change", to=new_email, language=language,
-                                 link=deps.link("confirm-email", confirm)))
-        deps.mailer.send(compose("email_change_requested", to=customer.email, language=language,
-                                 link=deps.link("stop-email-change", stop)))
+        deps.mails.enqueue(session, compose("confirm_email_change", to=new_email, language=language,
+                                            link=deps.link("confirm-email", confirm)), customer_id=customer.id)
+        deps.mails.enqueue(session, compose("email_change_requested", to=customer.email, language=language,
+                                            link=deps.link("stop-email-change", stop)), customer_id=customer.id)
 
     def _bound(self, purpose: str, token: str) -> tuple[uuid.UUID, str, dict[str, Any]]:
         deps = self._deps
@@ -186,7 +185,9 @@ class Profiles:
             customer.updated_at = utc_now()
             session.add(customer)
             record_rectifications(session, customer.id, ["email"], changed_by="customer", request_id=request_id)
-        deps.mailer.send(compose("email_changed", to=old_email, language=customer.preferred_language))
+            # To the address the account had: its owner learns of the change even if it was not them.
+            deps.mails.enqueue(session, compose("email_changed", to=old_email, language=customer.preferred_language),
+                               customer_id=customer.id)
         logger.info("e-mail changed customer_id=%s", customer.id)
         return customer
 

@@ -55,9 +55,11 @@ class Registration:
             await deps.throttle.take(session, "registration-mail", command.email,
                                      limit=deps.settings.registration_mails_per_hour, window=timedelta(hours=1),
                                      message="Several mails went to this address in the last hour. Try again later.")
-            if await customer_by_email(session, command.email) is not None:
-                mail = compose("account_exists", to=command.email, language=command.preferred_language,
-                               link=f"{deps.settings.storefront_url.rstrip('/')}/forgot-password")
+            existing = await customer_by_email(session, command.email)
+            if existing is not None:
+                deps.mails.enqueue(session, compose(
+                    "account_exists", to=command.email, language=command.preferred_language,
+                    link=f"{deps.settings.storefront_url.rstrip('/')}/forgot-password"), customer_id=existing.id)
             else:
                 # Every older link for the address dies with this registration.
                 await session.exec(delete(PendingRegistration).where(col(PendingRegistration.email) == command.email))
@@ -68,9 +70,10 @@ class Registration:
                     token_hash=token_hash(token),
                     expires_at=utc_now() + timedelta(seconds=deps.settings.registration_max_age_seconds),
                 ))
-                mail = compose("verify_email", to=command.email, language=command.preferred_language,
-                               link=deps.link("verify-email", token))
-        deps.mailer.send(mail)
+                # No account yet: the mail belongs to nobody's account until the address is confirmed.
+                deps.mails.enqueue(session, compose("verify_email", to=command.email,
+                                                    language=command.preferred_language,
+                                                    link=deps.link("verify-email", token)), customer_id=None)
 
     async def verify_email(self, token: str, password: str, *, client_ip: str | None, cart_token: str | None,
                            visitor_token: str | None = None, replaces: str | None = None) -> LoggedIn:

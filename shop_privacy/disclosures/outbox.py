@@ -22,6 +22,7 @@ import anyio
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from ..backoff import Backoff
 from ..storage.database import Database
 from ..storage.tables import OutboxMessage
 from ..storage.types import utc_now
@@ -86,12 +87,10 @@ class OutboxWorker:
         self._db = db
         self.adapters = dict(adapters)
         self._lease = lease
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._max_backoff = max_backoff
+        self._backoff = Backoff(backoff, max_backoff, max_attempts)
 
     def retry_after(self, attempt: int) -> timedelta:
-        return min(self._backoff * 2 ** min(attempt - 1, 20), self._max_backoff)
+        return self._backoff.retry_after(attempt)
 
     async def claim(self, batch: int, now: datetime | None = None) -> list[Outgoing]:
         now = now or utc_now()
@@ -127,7 +126,7 @@ class OutboxWorker:
         return result
 
     async def _failed(self, message: Outgoing, error: Exception, result: OutboxRun) -> None:
-        gave_up = message.attempt >= self._max_attempts
+        gave_up = self._backoff.gives_up(message.attempt)
         values: dict[str, Any] = {"last_error": type(error).__name__}
         if gave_up:
             values["status"] = "failed"

@@ -1,5 +1,7 @@
-"""The mailer. Delivery runs after the request's transaction, in the background, so how long it
-takes reveals nothing (e.g. whether an account exists). Bodies are never logged.
+"""The mailer: composes a mail and hands it to the backend (SMTP, or a development folder). Account
+mails reach it through the durable queue (`mail/queue.py`), which retries until the server takes them;
+work it starts runs in the background, after the request's transaction, so how long delivery takes
+reveals nothing (e.g. whether an account exists). Bodies are never logged.
 
 Headers: a recipient's name is RFC 2047-encoded (email.headerregistry), an address with a non-ASCII
 local part goes out as SMTPUTF8 (RFC 6531) rather than as an encoded word, which would break it, and
@@ -13,13 +15,14 @@ import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import anyio
@@ -129,22 +132,31 @@ class Mailer:
         self._pending: set[asyncio.Task[None]] = set()
 
     def send(self, mail: Mail) -> None:
-        """Queue a mail for delivery in the background (call after the data it refers to is committed)."""
-        task = asyncio.get_running_loop().create_task(self._deliver(mail))
+        """Deliver a mail in the background, best effort: a few quick retries, then it is dropped. Only for
+        mail that may be lost but must never go late (a marketing mail, whose consent was checked just now);
+        account mails go through the durable queue instead."""
+        self.in_background(self._deliver_with_retries(mail))
+
+    async def deliver(self, mail: Mail) -> None:
+        """Hand one mail to the backend now; raises if the backend does not take it."""
+        await anyio.to_thread.run_sync(self._backend.deliver, self._compose(mail))
+        logger.info("mail delivered id=%s kind=%s", mail.id, mail.kind)
+
+    def in_background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run mail work as a task of its own that `flush` waits for."""
+        task = asyncio.get_running_loop().create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
     async def flush(self) -> None:
-        """Wait until every queued mail is delivered (tests; shutdown)."""
+        """Wait until the background work is done (tests; shutdown)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
-    async def _deliver(self, mail: Mail) -> None:
-        message = self._compose(mail)
+    async def _deliver_with_retries(self, mail: Mail) -> None:
         for attempt in range(1, 4):
             try:
-                await anyio.to_thread.run_sync(self._backend.deliver, message)
-                logger.info("mail delivered id=%s kind=%s", mail.id, mail.kind)
+                await self.deliver(mail)
                 return
             except Exception as error:  # noqa: BLE001 - any delivery failure is retried, then logged
                 logger.warning("mail delivery failed id=%s kind=%s attempt=%d error=%s",

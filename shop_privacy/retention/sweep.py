@@ -19,7 +19,7 @@ from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
 from ..audit.access_log import AccessLog
-from ..mail.mailer import Mailer
+from ..mail.queue import MailQueue
 from ..mail.templates import compose
 from ..privacy.retention import RETENTION_RULES
 from ..rights.erasure import HOLDING_STATUSES
@@ -28,6 +28,7 @@ from ..rights.service import ErasureOutcome, Rights
 from ..settings import Settings
 from ..storage.database import Database
 from ..storage.tables import (
+    AccountMail,
     AuthSession,
     Cart,
     Consent,
@@ -85,13 +86,13 @@ def _t(model: Any) -> Table:
 
 
 class RetentionSweep:
-    def __init__(self, db: Database, settings: Settings, rights: Rights, mailer: Mailer,
+    def __init__(self, db: Database, settings: Settings, rights: Rights, mails: MailQueue,
                  access_log: AccessLog | None = None) -> None:
         self._db = db
         self._access_log = access_log
         self._settings = settings
         self._rights = rights
-        self._mailer = mailer
+        self._mails = mails
 
     def steps(self) -> list[Step]:
         s = self._settings
@@ -106,7 +107,8 @@ class RetentionSweep:
             # Seven years after the end of the fiscal (calendar) year the order was placed in.
             return datetime(now.year - s.retention_bookkeeping_years, 1, 1, tzinfo=UTC)
 
-        orders, carts = _t(Order), _t(Cart)
+        orders, carts, mails = _t(Order), _t(Cart), _t(AccountMail)
+        finished = ["sent", "failed"]
         visitor_cookie_life = timedelta(seconds=s.visitor_cookie_max_age_seconds)
         return [
             # What the accounts no longer need: orders whose customer is gone, past the Bookkeeping Act.
@@ -137,6 +139,14 @@ class RetentionSweep:
             Step("delivered_messages", "outbox", _t(OutboxMessage),
                  lambda now: and_(_t(OutboxMessage).c.status == "delivered",
                                   _t(OutboxMessage).c.created_at < now - rule_period("outbox"))),
+            # A mail's address and text (its links, too) only until shortly after it went out or was given up.
+            Step("sent_mail_contents", "account_mail", mails,
+                 lambda now: and_(mails.c.status.in_(finished), mails.c.recipient.is_not(None),
+                                  func.coalesce(mails.c.sent_at, mails.c.failed_at)
+                                  < now - s.retention_sent_mail_days * day),
+                 set_values=dict.fromkeys(("recipient", "recipient_name", "subject", "body", "headers"))),
+            Step("sent_mail_records", "account_mail", mails,
+                 lambda now: and_(mails.c.status.in_(finished), mails.c.created_at < now - _MAIL_RECORD_DAYS * day)),
             Step("rectification_history", "rectification", _t(Rectification),
                  lambda now: _t(Rectification).c.changed_at < now - rule_period("rectification")),
             Step("handled_requests", "rights_request", _t(SubjectRequest),
@@ -237,19 +247,20 @@ class RetentionSweep:
 
     async def _warn(self, now: datetime, warn_due: ColumnElement[bool], result: SweepResult) -> None:
         """Warn in batches. The UPDATE that records a warning is what claims it, so of two runs at once
-        only one mails each customer; each mail goes once its warning is committed."""
+        only one mails each customer; each mail is queued with its warning, in the same transaction."""
         while True:
             batch = sqlmodel_select(Customer.id).where(warn_due).limit(_WARN_BATCH)
             if not self._db.url.is_sqlite:
                 batch = batch.with_for_update(skip_locked=True)
             claim = (update(Customer).where(col(Customer.id).in_(batch.scalar_subquery()), warn_due)
                      .values(inactivity_warned_at=now)
-                     .returning(col(Customer.email), col(Customer.preferred_language)))
+                     .returning(col(Customer.id), col(Customer.email), col(Customer.preferred_language)))
             async with self._db.transaction() as session:
                 claimed = list((await session.exec(claim)).all())  # type: ignore[call-overload]
-            for email, language in claimed:
-                self._mailer.send(compose("inactivity_warning", to=email, language=language,
-                                          days=self._settings.retention_inactivity_warning_days))
+                for customer_id, email, language in claimed:
+                    self._mails.enqueue(session, compose("inactivity_warning", to=email, language=language,
+                                                         days=self._settings.retention_inactivity_warning_days),
+                                        customer_id=customer_id)
             result.warned += len(claimed)
             if len(claimed) < _WARN_BATCH:
                 return
@@ -274,6 +285,8 @@ class RetentionSweep:
 
 
 _WARN_BATCH = 500
+# How long the bare record of a sent or failed mail (id, kind, status, no content) stays for `outbox status`.
+_MAIL_RECORD_DAYS = 30
 
 
 async def _count_where(session: Any, model: Any, condition: ColumnElement[bool]) -> int:

@@ -21,7 +21,7 @@ from ..accounts.sessions import Viewer
 from ..accounts.throttle import Throttle
 from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, Conflict, InvalidCredentials, NotFound, ReauthenticationRequired, Unauthenticated
-from ..mail.mailer import Mailer
+from ..mail.queue import MailQueue
 from ..mail.templates import compose
 from ..settings import Settings
 from ..storage.database import Database
@@ -56,14 +56,14 @@ class ExportIssued:
 
 class Rights:
     def __init__(self, db: Database, settings: Settings, passwords: PasswordCheck, throttle: Throttle,
-                 signer: Signer, mailer: Mailer, profiles: Profiles, disclosures: Disclosures, export: DataExport,
+                 signer: Signer, mails: MailQueue, profiles: Profiles, disclosures: Disclosures, export: DataExport,
                  eraser: Eraser, queue: RequestQueue) -> None:
         self._db = db
         self._settings = settings
         self._passwords = passwords
         self._throttle = throttle
         self._signer = signer
-        self._mailer = mailer
+        self._mails = mails
         self._profiles = profiles
         self._disclosures = disclosures
         self.export = export
@@ -97,7 +97,8 @@ class Rights:
         return await self._issue_export(viewer.customer_id, Channel.SELF_SERVICE)
 
     async def _issue_export(self, customer_id: uuid.UUID, channel: Channel, *,
-                            request: SubjectRequest | None = None) -> ExportIssued:
+                            request: SubjectRequest | None = None, mail_link: bool = False) -> ExportIssued:
+        """The signed download link; with `mail_link`, mailed to the customer in the same transaction."""
         max_age = self._settings.export_link_max_age_seconds
         async with self._db.transaction() as session:
             if request is None:
@@ -110,6 +111,8 @@ class Rights:
             request.status = RequestStatus.COMPLETED.value
             request.completed_at = utc_now()
             session.add(request)
+            if mail_link:
+                self._mail_export_link(session, await session.get(Customer, customer_id), token)
         logger.info("export issued request_id=%s customer_id=%s", request.id, customer_id)
         return ExportIssued(request, token, utc_now() + timedelta(seconds=max_age))
 
@@ -159,8 +162,8 @@ class Rights:
         if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED}:
             return request
         if request.kind == RequestKind.EXPORT:
-            issued = await self._issue_export(request.customer_id, Channel(request.channel), request=request)
-            await self._mail_export_link(issued)
+            issued = await self._issue_export(request.customer_id, Channel(request.channel), request=request,
+                                              mail_link=True)
             return issued.request
         if request.kind == RequestKind.ERASURE:
             return await self._erase(request_id)
@@ -223,19 +226,25 @@ class Rights:
                                       {"data": {"email": subject.email}, "customerRef": str(subject.id)})
         request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
         request.completed_at = utc_now()
-        request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients},
-                                    ensure_ascii=False)
+        confirmation = {"confirmationMail": {
+            "category": "user.contact.email", "outcome": "retained", "reasons": ["to confirm this erasure to you"],
+            "until": f"{self._settings.retention_sent_mail_days} days after the confirmation is sent"}}
+        request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients,
+                                     **(confirmation if subject.email else {})}, ensure_ascii=False)
         session.add(request)
+        if subject.email:
+            # Queued after the eraser removed the customer's other mails, in the same transaction, and tied
+            # to no account: it reaches the address even though everything else about them is gone.
+            self._mails.enqueue(session, compose("erasure_done", to=subject.email, language=subject.language),
+                                customer_id=None)
         return subject
 
     def _after_erasure(self, request: SubjectRequest, erased: Subject | None) -> None:
-        """Once committed: the log line, and the customer's confirmation mail."""
+        """Once committed: the log line (the confirmation mail was queued with the erasure)."""
         if erased is None:
             logger.info("erasure on hold request_id=%s customer_id=%s", request.id, request.customer_id)
             return
         logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
-        if erased.email:
-            self._mailer.send(compose("erasure_done", to=erased.email, language=erased.language))
 
     async def cancel_erasure(self, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:
@@ -280,13 +289,12 @@ class Rights:
         logger.info("request registered request_id=%s kind=%s staff_id=%s", request.id, kind, staff_id)
         return request
 
-    async def _mail_export_link(self, issued: ExportIssued) -> None:
-        async with self._db.read() as session:
-            customer = await session.get(Customer, issued.request.customer_id)
+    def _mail_export_link(self, session: AsyncSession, customer: Customer | None, token: str) -> None:
         if customer is None:
             return
-        link = f"{self._settings.storefront_url.rstrip('/')}/my-data?token={issued.token}"
-        self._mailer.send(compose("data_export", to=customer.email, language=customer.preferred_language, link=link))
+        link = f"{self._settings.storefront_url.rstrip('/')}/my-data?token={token}"
+        self._mails.enqueue(session, compose("data_export", to=customer.email, language=customer.preferred_language,
+                                             link=link), customer_id=customer.id)
 
 
 def report_of(request: SubjectRequest) -> dict[str, Any] | None:

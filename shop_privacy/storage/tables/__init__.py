@@ -7,12 +7,14 @@ from .catalogue import Product
 from .consents import Consent
 from .customers import Customer, PendingRegistration
 from .disclosures import Disclosure, OutboxMessage
+from .mail import AccountMail
 from .orders import Order, OrderLine
 from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
 
 __all__ = [
     "AccessLogEntry",
+    "AccountMail",
     "AuthSession",
     "Cart",
     "CartLine",

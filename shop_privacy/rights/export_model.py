@@ -51,6 +51,7 @@ SECTION_LABELS = {
     "pending_registrations": {"en": "Unconfirmed registrations", "sv": "Obekräftade registreringar"},
     "disclosures": {"en": "Data we have passed on to others", "sv": "Uppgifter vi har lämnat ut till andra"},
     "outbox_messages": {"en": "Messages to recipients, waiting or sent", "sv": "Meddelanden till mottagare"},
+    "account_mails": {"en": "Mails to you about your account", "sv": "Mejl till dig om ditt konto"},
 }
 
 

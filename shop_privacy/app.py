@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from .deploy_checks import deployment_problems
 from .mail.mailer import MailBackend
 from .payments.providers import PaymentMethod, PaymentProvider
 from .plugins import Plugin
@@ -17,7 +18,7 @@ from .schema.admin_schema import admin_schema
 from .schema.core.context import AdminContext
 from .schema.storefront import storefront_schema
 from .services import Services, build_services
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
 from .web.export_download import export_download_route
@@ -41,6 +42,9 @@ def create_app(
     plugins: Sequence[Plugin] = (),
 ) -> Starlette:
     settings = settings or Settings()
+    if settings.production and (problems := deployment_problems(settings)):
+        # The same lines as `shop-privacy check --deploy`, each naming a variable, never its value.
+        raise SettingsError.of(problems)
     # Export and unsubscribe tokens are in request paths: keep them out of the server's access log (P21).
     redact_tokens_in_access_log()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,

@@ -26,10 +26,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .deploy_checks import deployment_problems
     from .services import build_services
     from .storage.migrate import upgrade
 
     settings = _settings()
+    if settings.production and (problems := deployment_problems(settings, demo=args.demo)):
+        raise SystemExit("shop-privacy: refusing to start in production:\n" + "\n".join(p.line for p in problems))
     if not args.no_migrate:
         upgrade(settings.database_url)
     services = build_services(settings)
@@ -332,6 +335,12 @@ def _marketing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .deploy_checks import check_command
+
+    return check_command(deploy=args.deploy)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -423,6 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
     carts.add_argument("--json", action="store_true")
     carts.add_argument("--send", action="store_true", help="send each a reminder (with an unsubscribe link)")
     marketing.set_defaults(handler=_marketing)
+
+    check = commands.add_parser("check", help="check the settings (exit status 1 with every problem, one line each)")
+    check.add_argument("--deploy", action="store_true",
+                       help="also the rules for production: secret key, URLs, mail server, controller, database")
+    check.set_defaults(handler=_check)
     return parser
 
 

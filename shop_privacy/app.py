@@ -21,6 +21,7 @@ from .services import Services, build_services
 from .settings import Settings, SettingsError
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
+from .web.cross_origin import CrossOriginPolicy, origin_of
 from .web.export_download import export_download_route
 from .web.faults import DatabaseFaults
 from .web.graphql_view import GraphQLView
@@ -76,6 +77,9 @@ def create_app(
             *health_routes(services.db),
         ],
         middleware=[
+            # Outermost: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
+            Middleware(CrossOriginPolicy, allowed_origins=settings.cors_allowed_origins,
+                       own_origins=(origin_of(settings.api_url),)),
             Middleware(SecurityHeaders, hsts=settings.production),
             Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
             # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.

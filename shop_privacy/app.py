@@ -26,6 +26,7 @@ from .web.export_download import export_download_route
 from .web.faults import DatabaseFaults
 from .web.graphql_view import GraphQLView
 from .web.health import health_routes
+from .web.log_context import RequestIdLogContext
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
 from .web.unsubscribe import unsubscribe_routes
 
@@ -77,7 +78,9 @@ def create_app(
             *health_routes(services.db),
         ],
         middleware=[
-            # Outermost: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
+            # Log lines written for a request carry its id, whatever answers it.
+            Middleware(RequestIdLogContext),
+            # Then: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
             Middleware(CrossOriginPolicy, allowed_origins=settings.cors_allowed_origins,
                        own_origins=(origin_of(settings.api_url),)),
             Middleware(SecurityHeaders, hsts=settings.production),

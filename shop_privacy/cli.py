@@ -11,15 +11,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .logs import configure_logging
 from .settings import Settings, settings_problems
 
 
 def _settings() -> Settings:
     """The settings, or every problem with them, one line each, naming the variable and never its value."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise SystemExit("shop-privacy: configuration error:\n" + "\n".join(settings_problems(error))) from None
+    configure_logging(settings)
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,6 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .deploy_checks import deployment_problems
+    from .logs import uvicorn_log_config
     from .services import build_services
     from .storage.migrate import upgrade
 
@@ -46,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}")
     app = create_app(settings, services=services)
     print(f"Storefront GraphQL: http://{args.host}:{args.port}/graphql")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=uvicorn_log_config(settings),
                 proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from .deploy_checks import deployment_problems
 from .mail.mailer import MailBackend
 from .payments.providers import PaymentMethod, PaymentProvider
 from .plugins import Plugin
@@ -17,13 +18,15 @@ from .schema.admin_schema import admin_schema
 from .schema.core.context import AdminContext
 from .schema.storefront import storefront_schema
 from .services import Services, build_services
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
+from .web.cross_origin import CrossOriginPolicy, origin_of
 from .web.export_download import export_download_route
 from .web.faults import DatabaseFaults
 from .web.graphql_view import GraphQLView
 from .web.health import health_routes
+from .web.log_context import RequestIdLogContext
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
 from .web.unsubscribe import unsubscribe_routes
 
@@ -41,6 +44,9 @@ def create_app(
     plugins: Sequence[Plugin] = (),
 ) -> Starlette:
     settings = settings or Settings()
+    if settings.production and (problems := deployment_problems(settings)):
+        # The same lines as `shop-privacy check --deploy`, each naming a variable, never its value.
+        raise SettingsError.of(problems)
     # Export and unsubscribe tokens are in request paths: keep them out of the server's access log (P21).
     redact_tokens_in_access_log()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,
@@ -72,6 +78,11 @@ def create_app(
             *health_routes(services.db),
         ],
         middleware=[
+            # Log lines written for a request carry its id, whatever answers it.
+            Middleware(RequestIdLogContext),
+            # Then: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
+            Middleware(CrossOriginPolicy, allowed_origins=settings.cors_allowed_origins,
+                       own_origins=(origin_of(settings.api_url),)),
             Middleware(SecurityHeaders, hsts=settings.production),
             Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
             # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.

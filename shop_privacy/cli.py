@@ -11,25 +11,32 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .logs import configure_logging
 from .settings import Settings, settings_problems
 
 
 def _settings() -> Settings:
     """The settings, or every problem with them, one line each, naming the variable and never its value."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise SystemExit("shop-privacy: configuration error:\n" + "\n".join(settings_problems(error))) from None
+    configure_logging(settings)
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .deploy_checks import deployment_problems
+    from .logs import uvicorn_log_config
     from .services import build_services
     from .storage.migrate import upgrade
 
     settings = _settings()
+    if settings.production and (problems := deployment_problems(settings, demo=args.demo)):
+        raise SystemExit("shop-privacy: refusing to start in production:\n" + "\n".join(p.line for p in problems))
     if not args.no_migrate:
         upgrade(settings.database_url)
     services = build_services(settings)
@@ -43,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}")
     app = create_app(settings, services=services)
     print(f"Storefront GraphQL: http://{args.host}:{args.port}/graphql")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=uvicorn_log_config(settings),
                 proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
@@ -335,6 +342,12 @@ def _marketing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .deploy_checks import check_command
+
+    return check_command(deploy=args.deploy)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -427,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     carts.add_argument("--json", action="store_true")
     carts.add_argument("--send", action="store_true", help="send each a reminder (with an unsubscribe link)")
     marketing.set_defaults(handler=_marketing)
+
+    check = commands.add_parser("check", help="check the settings (exit status 1 with every problem, one line each)")
+    check.add_argument("--deploy", action="store_true",
+                       help="also the rules for production: secret key, URLs, mail server, controller, database")
+    check.set_defaults(handler=_check)
     return parser
 
 

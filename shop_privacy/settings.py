@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Only ever used in development mode; production refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-use-in-production"
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
     # Development payment providers that record a reference without any network.
     payments_sandbox: bool | None = None
 
-    # Area C, the account-mail queue (`shop-privacy outbox run` delivers it; docs/mail.md).
+    # The account-mail queue (`shop-privacy outbox run` delivers it; docs/mail.md).
     # Attempts before a mail is marked failed, and the backoff between them (doubling up to the ceiling).
     mail_max_attempts: int = Field(12, ge=1)
     mail_retry_base_seconds: int = Field(60, ge=1)
@@ -163,6 +164,15 @@ class Settings(BaseSettings):
     mail_claim_lease_seconds: int = Field(300, ge=60)
     # Days a sent or failed mail's address and content are kept before the retention sweep clears them.
     retention_sent_mail_days: int = Field(2, ge=0)
+
+    # Deployment checks, cross-origin storefronts, log lines.
+    # SQLite in production only when the operator says so (one host, one process): `check --deploy`.
+    allow_sqlite_in_production: bool = False
+    # Origins (scheme://host[:port]) of storefronts on another origin that may call the API with the
+    # customer's cookies; comma-separated in the environment variable.
+    cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # "json": one JSON object per log line (time, level, logger, message, request id).
+    log_format: Literal["text", "json"] = "text"
 
     @property
     def production(self) -> bool:
@@ -175,6 +185,28 @@ class Settings(BaseSettings):
     @property
     def sandbox_payments_enabled(self) -> bool:
         return (not self.production) if self.payments_sandbox is None else self.payments_sandbox
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> tuple[str, ...]:
+        """"https://www.shop.se, https://shop.se" or a sequence; each an origin as browsers send it."""
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        origins = []
+        for item in (str(item).strip() for item in items):
+            if not item:
+                continue
+            try:
+                parts = urlsplit(item)
+                well_formed = (parts.scheme in {"http", "https"} and bool(parts.hostname) and "*" not in item
+                               and not (parts.username or parts.password or parts.query or parts.fragment)
+                               and parts.path in {"", "/"} and (parts.port is None or parts.port > 0))
+            except ValueError:  # a port that is not a number; its message quotes the value
+                well_formed = False
+            if not well_formed:
+                # No value in the message: what failed is named, not echoed.
+                raise ValueError("each origin must be scheme://host[:port] (http or https, no path, no wildcard)")
+            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+        return tuple(dict.fromkeys(origins))
 
     @model_validator(mode="wrap")
     @classmethod

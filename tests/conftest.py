@@ -90,6 +90,21 @@ def database_url(database_template: str, tmp_path: Path) -> str:
     return f"sqlite:///{copy}"
 
 
+# What `create_app` in production needs besides the defaults (see shop_privacy/deploy_checks.py): spread it
+# into `make_settings`/`client_with` for a production app. SQLite is allowed so that it runs on both databases.
+PRODUCTION_READY: dict[str, object] = {
+    "environment": "production",
+    "secret_key": "q3Vx9-ZpT7mL2cRk8YwN4bHs6JdF1aGe5Uo0iQtXvB",
+    "smtp_url": "smtp://mailer:password@mail.butik-test.se:587",
+    "storefront_url": "https://www.butik-test.se",
+    "api_url": "https://api.butik-test.se",
+    "controller_name": "Butik Test AB",
+    "dpo_email": "dpo@butik-test.se",
+    "mail_from": "no-reply@butik-test.se",
+    "allow_sqlite_in_production": True,
+}
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from shop_privacy.services import Services
 
-from .conftest import client_with, make_settings
+from .conftest import PRODUCTION_READY, client_with, make_settings
 from .helpers import ME, StorefrontClient, create_customer, login
 
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P21")]
@@ -63,8 +63,7 @@ async def test_p21_query_depth_is_limited(
 async def test_p21_production_turns_off_introspection_graphiql_and_field_suggestions(
     database_url: str, tmp_path: Path
 ) -> None:
-    async with client_with(database_url, tmp_path, base_url="https://shop.example", environment="production",
-                           smtp_url="smtp://mail.example:587") as client:
+    async with client_with(database_url, tmp_path, base_url="https://shop.example", **PRODUCTION_READY) as client:
         introspection = await client.gql("{ __schema { types { name } } }")
         assert introspection.data is None and set(introspection.codes) == {"GRAPHQL_VALIDATION_FAILED"}
         ide = await client.http.get("/graphql", headers={"accept": "text/html"})

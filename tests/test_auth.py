@@ -17,7 +17,7 @@ from shop_privacy.storage.tables import AuthSession, Customer, PasswordResetToke
 from shop_privacy.storage.types import utc_now
 from shop_privacy.tokens import token_hash
 
-from .conftest import client_for
+from .conftest import PRODUCTION_READY, client_for
 from .helpers import LOGIN, LOGOUT, ME, PASSWORD, REGISTER, VERIFY, Outbox, StorefrontClient, login, register_and_verify
 
 CHANGE_PASSWORD = """mutation($input: ChangePasswordInput!) { changePassword(input: $input) }"""
@@ -101,8 +101,7 @@ async def test_p21_production_cookies_are_secure_and_host_prefixed(
 ) -> None:
     from .conftest import client_with
 
-    async with client_with(database_url, tmp_path, base_url="https://shop.example", environment="production",
-                           smtp_url="smtp://mail.example:587") as client:
+    async with client_with(database_url, tmp_path, base_url="https://shop.example", **PRODUCTION_READY) as client:
         response = await client.http.post("/graphql", json={
             "query": "mutation($i: AddToCartInput!) { addToCart(input: $i) { itemCount } }",
             "variables": {"i": {"productId": _product_id(catalogue["HOSTING-START"])}}})

@@ -35,6 +35,7 @@ NOT_EXPOSED = {
     "outbox_messages": "messages to recipients, delivered and dropped; their fields are logged as disclosures",
     "carts.updated_at": "bookkeeping of the row",
     "rectifications": "the change history is part of the export",
+    "erasure_ledger": "kept for erased customers only, to erase them again in a restored backup; in the export",
 }
 
 # Fields that are not personal fields although their type carries personal data, and why.

@@ -191,9 +191,9 @@ class ErasureLedger:
                   "erased_at": entry.erased_at, "channel": entry.channel}
         dialect = session.get_bind().dialect.name
         insert = postgresql_insert(ErasureLedgerEntry) if dialect == "postgresql" else sqlite_insert(ErasureLedgerEntry)
-        result = await session.exec(insert.values(**values).on_conflict_do_nothing(  # type: ignore[call-overload]
-            index_elements=["request_id"]))
-        return bool(result.rowcount)
+        statement = insert.values(**values).on_conflict_do_nothing(index_elements=["request_id"])
+        added = await session.exec(statement.returning(col(ErasureLedgerEntry.request_id)))  # type: ignore[call-overload]
+        return added.first() is not None
 
     async def write_out(self, entries: Sequence[LedgerEntry]) -> None:
         """Appends committed entries to the ledger file, if one is configured. A failure does not undo

@@ -343,3 +343,44 @@ async def test_p11_ledger_rows_are_kept_as_long_as_backups_and_no_longer(
     finally:
         await services.mailer.flush()
         await services.db.dispose()
+
+
+@pytest.mark.policy("P24")
+def test_p24_the_rights_commands_answer_by_exit_status(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from shop_privacy.storage.migrate import upgrade
+
+    database = tmp_path / "restored.db"
+    upgrade(f"sqlite:///{database}")
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("SHOP_PRIVACY_")},
+           "DATABASE_URL": f"sqlite:///{database}", "SHOP_PRIVACY_SECRET_KEY": TEST_SECRET,
+           "SHOP_PRIVACY_MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
+    key = ledger_file.LedgerKey(TEST_SECRET)
+    entry = ledger_file.LedgerEntry(uuid.uuid4(), uuid.uuid4(), "0" * 64, utc_now(), "email")
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text(ledger_file.line_of(entry, key) + "\n")
+
+    def shop_privacy(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "shop_privacy.cli", "rights", *args], capture_output=True,
+                              text=True, env={**env, **({"DATABASE_URL": database_url} if database_url else {})},
+                              cwd=tmp_path, timeout=120)
+
+    done = shop_privacy("reapply", "--ledger", str(ledger))
+    assert done.returncode == 0, done.stderr
+    assert "already gone" in done.stdout and "erased again" in done.stdout
+    exported = shop_privacy("ledger", "export", "--since", "2020-01-01")
+    assert exported.returncode == 0 and json.loads(exported.stdout)["requestId"] == str(entry.request_id)
+
+    record = json.loads(ledger.read_text())
+    record["erasedAt"] = utc_now().isoformat()
+    ledger.write_text(json.dumps(record) + "\n")
+    refused = shop_privacy("reapply", "--ledger", str(ledger))
+    assert refused.returncode == 1 and "REFUSED line 1: bad signature" in refused.stdout
+
+    not_migrated = shop_privacy("reapply", "--ledger", str(ledger), database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert not_migrated.returncode == 2 and "not run" in not_migrated.stderr and "Traceback" not in not_migrated.stderr
+    missing = shop_privacy("reapply", "--ledger", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr

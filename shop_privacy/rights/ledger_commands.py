@@ -46,10 +46,13 @@ def parse_since(value: str) -> datetime:
 
 def _with_services(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     from ..services import build_services
+    from ..storage.migrate import SchemaNotCurrent, check_at_head
 
     async def run() -> T:
         services = build_services(settings)
         try:
+            # A restored backup may be older than the code: its schema is brought up to date first.
+            await check_at_head(services.db)
             return await work(services)
         finally:
             await services.mailer.flush()
@@ -57,6 +60,8 @@ def _with_services(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
 
     try:
         return asyncio.run(run())
+    except SchemaNotCurrent as error:
+        raise CommandError(str(error)) from None
     except (SQLAlchemyError, OSError) as error:
         failure = type(getattr(error, "orig", None) or error).__name__  # a driver's text may quote the URL
         raise CommandError(f"cannot use the database ({failure}); is it reachable and migrated "

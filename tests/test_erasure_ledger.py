@@ -384,3 +384,21 @@ def test_p24_the_rights_commands_answer_by_exit_status(tmp_path: Path) -> None:
     assert not_migrated.returncode == 2 and "not run" in not_migrated.stderr and "Traceback" not in not_migrated.stderr
     missing = shop_privacy("reapply", "--ledger", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+@pytest.mark.policy("P24")
+async def test_p24_an_erasure_completes_when_the_ledger_file_cannot_be_written_and_says_so_by_id(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = build_services(make_settings(database_url, tmp_path,
+                                            erasure_ledger_file=tmp_path / "no-such-directory" / "ledger.jsonl"))
+    try:
+        customer = await create_customer(services, "ofullstandig@exempel.se")
+        request = await erase_by_dpo(services, customer)
+        assert request.status == "completed" and await account_with(services, "ofullstandig@exempel.se") is None
+        assert [r.request_id for r in await ledger_rows(services)] == [request.id]
+        logged = [r.getMessage() for r in caplog.records if r.name == "shop_privacy.rights.ledger"]
+        assert len(logged) == 1 and str(request.id) in logged[0] and "ofullstandig" not in logged[0]
+    finally:
+        await services.mailer.flush()
+        await services.db.dispose()

@@ -348,6 +348,14 @@ def _check(args: argparse.Namespace) -> int:
     return check_command(deploy=args.deploy)
 
 
+def _rights(args: argparse.Namespace) -> int:
+    from .rights import ledger_commands
+
+    if args.rights_command == "ledger":
+        return ledger_commands.export_ledger(args.since)
+    return ledger_commands.reapply(args.ledger, dry_run=args.dry_run, as_json=args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shop-privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -445,6 +453,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--deploy", action="store_true",
                        help="also the rules for production: secret key, URLs, mail server, controller, database")
     check.set_defaults(handler=_check)
+
+    from .rights.ledger_commands import EXIT_STATUS_HELP as rights_epilog
+
+    rights = commands.add_parser("rights", help="the erasure ledger: keep erasures through a backup restore",
+                                 epilog=rights_epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rights_commands = rights.add_subparsers(dest="rights_command", required=True)
+    ledger = rights_commands.add_parser("ledger", help="the erasure ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_export = ledger_commands.add_parser("export", help="write the database's erasure ledger as signed "
+                                               "JSON lines to standard output")
+    ledger_export.add_argument("--since", metavar="DATE", help="only erasures from then on (ISO date or time, UTC)")
+    reapply = rights_commands.add_parser(
+        "reapply", help="erase again, in a restored backup, everyone the erasure ledger lists",
+        epilog=rights_epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    reapply.add_argument("--ledger", metavar="FILE", help="the ledger file (or its directory); default: "
+                         "$SHOP_PRIVACY_ERASURE_LEDGER_FILE")
+    reapply.add_argument("--dry-run", action="store_true", help="report what would be erased; change nothing")
+    reapply.add_argument("--json", action="store_true", help="print the report as JSON")
+    rights.set_defaults(handler=_rights)
     return parser
 
 

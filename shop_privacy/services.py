@@ -36,6 +36,7 @@ from .privacy.recipients import RECIPIENTS
 from .retention.sweep import RetentionSweep
 from .rights.erasure import Eraser
 from .rights.export import DataExport
+from .rights.ledger import ErasureLedger
 from .rights.requests import RequestQueue
 from .rights.service import Rights
 from .rights.subject_map import Resolver, SubjectMap
@@ -131,6 +132,7 @@ def build_services(
         db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mail_queue, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
         Eraser(subject_map), RequestQueue(settings.max_page_size),
+        ErasureLedger(db, signer, settings.secret, settings.erasure_ledger_file),
     )
     access_log = AccessLog(db, settings.secret, settings.max_page_size)
     return Services(

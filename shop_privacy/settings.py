@@ -174,6 +174,13 @@ class Settings(BaseSettings):
     # "json": one JSON object per log line (time, level, logger, message, request id).
     log_format: Literal["text", "json"] = "text"
 
+    # Backups that keep erasures: each completed erasure is also appended, signed, to this file
+    # (best on another host than the database, beside the access-log checkpoints), for
+    # `shop-privacy rights reapply` after a restore; a directory stands for erasure-ledger.jsonl in it.
+    erasure_ledger_file: Path | None = None
+    # How long the oldest backup is kept: the database's ledger rows are kept that long after the erasure.
+    backup_retention_days: int = Field(90, ge=1)
+
     @property
     def production(self) -> bool:
         return self.environment == "production"

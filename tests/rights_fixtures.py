@@ -20,6 +20,7 @@ from shop_privacy.storage.tables import (
     Consent,
     Customer,
     Disclosure,
+    ErasureLedgerEntry,
     LoginThrottle,
     Order,
     OrderLine,
@@ -108,6 +109,10 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
         session.add(SubjectRequest(customer_id=customer.id, kind="export", status="completed", channel="email",
                                    due_at=now + timedelta(days=30), completed_at=now, hold_reason="none",
                                    identity_verification="BankID", report='{"seeded": true}'))
+        # In life a ledger entry exists once the customer is erased; seeded so that every table has a row.
+        session.add(ErasureLedgerEntry(request_id=uuid.uuid4(), customer_id=customer.id,
+                                       email_hash=services.rights.ledger.email_hash(email),
+                                       erased_at=now - timedelta(days=1), channel="self_service"))
     await services.access_log.append([AccessRead(uuid.uuid4(), customer.id, "customer_service",
                                                  frozenset({"user.contact.email"}), frozenset({"customers.email"}),
                                                  "req-seed")])

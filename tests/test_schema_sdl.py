@@ -36,6 +36,7 @@ NOT_EXPOSED = {
     "carts.updated_at": "bookkeeping of the row",
     "rectifications": "the change history is part of the export",
     "account_mails": "mails queued to the customer, cleared soon after sending; shown by the export",
+    "erasure_ledger": "kept for erased customers only, to erase them again in a restored backup; in the export",
 }
 
 # Fields that are not personal fields although their type carries personal data, and why.

@@ -94,5 +94,9 @@ RETENTION_RULES: Mapping[str, RetentionRule] = dict(
         _rule("bookkeeping", "end_of_fiscal_year", None,
               "Seven years after the end of the fiscal year (Swedish Bookkeeping Act)",
               "Sju år efter räkenskapsårets utgång (bokföringslagen)", years=7),
+        # The period is the setting `backup_retention_days`: the sweep applies it.
+        _rule("erasure_ledger", "erased_at", None,
+              "As long as backups taken before the erasure are kept, so a restored one is erased again",
+              "Så länge säkerhetskopior från före raderingen sparas, så att en återställd raderas igen"),
     ]
 )

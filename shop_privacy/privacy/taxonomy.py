@@ -41,6 +41,7 @@ CATEGORIES: Mapping[str, str] = {
     "user.privacy.rights_request": "The person's requests to see, correct or erase their data",
     "user.privacy.disclosure": "To whom the person's data was disclosed, and why",
     "user.privacy.rectification": "Which of the person's data was corrected, when and by whom",
+    "user.privacy.erasure": "That the person's data was erased, kept so a restored backup cannot bring it back",
     "user.unique_id": "Identifiers that single out a person",
     "user.unique_id.pseudonymous": "Keyed hashes of an identifier (e-mail or IP address)",
 }

@@ -34,6 +34,7 @@ from ..storage.tables import (
     Consent,
     Customer,
     Disclosure,
+    ErasureLedgerEntry,
     LoginThrottle,
     Order,
     OutboxMessage,
@@ -154,6 +155,9 @@ class RetentionSweep:
                                   _t(SubjectRequest).c.received_at < now - rule_period("rights_request"))),
             Step("disclosure_log", "disclosure_log", _t(Disclosure),
                  lambda now: _t(Disclosure).c.disclosed_at < now - rule_period("disclosure_log")),
+            # No backup is older than this: none can bring the customer back any more.
+            Step("erasure_ledger", "erasure_ledger", _t(ErasureLedgerEntry),
+                 lambda now: _t(ErasureLedgerEntry).c.erased_at < now - s.backup_retention_days * day),
         ]
 
     async def run(self, *, dry_run: bool = False, now: datetime | None = None,

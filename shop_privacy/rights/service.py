@@ -31,6 +31,7 @@ from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, token_hash
 from .erasure import Eraser
 from .export import DataExport
+from .ledger import ErasureLedger, LedgerEntry
 from .requests import Channel, RequestKind, RequestQueue, RequestStatus
 from .subject_map import Subject
 
@@ -48,6 +49,14 @@ class ErasureOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Erased:
+    """A completed erasure, for what follows its commit."""
+
+    subject: Subject
+    new_ledger_entry: LedgerEntry | None  # None when the request had one already (re-applied)
+
+
+@dataclass(frozen=True)
 class ExportIssued:
     request: SubjectRequest
     token: str
@@ -57,7 +66,7 @@ class ExportIssued:
 class Rights:
     def __init__(self, db: Database, settings: Settings, passwords: PasswordCheck, throttle: Throttle,
                  signer: Signer, mails: MailQueue, profiles: Profiles, disclosures: Disclosures, export: DataExport,
-                 eraser: Eraser, queue: RequestQueue) -> None:
+                 eraser: Eraser, queue: RequestQueue, ledger: ErasureLedger) -> None:
         self._db = db
         self._settings = settings
         self._passwords = passwords
@@ -69,6 +78,7 @@ class Rights:
         self.export = export
         self._eraser = eraser
         self.queue = queue
+        self.ledger = ledger
 
     # Re-authentication: rights requests want the password given within the last ten minutes.
 
@@ -187,8 +197,32 @@ class Rights:
             request = self.queue.open(session, customer_id, RequestKind.ERASURE, channel)
             await session.flush()
             erased = await self._erase_locked(session, request, customer)
-        self._after_erasure(request, erased)
+        await self._after_erasure(request, erased)
         return ErasureOutcome.ERASED if erased is not None else ErasureOutcome.HELD
+
+    async def erase_again(self, customer_id: uuid.UUID, entry: LedgerEntry) -> ErasureOutcome:
+        """Re-applies a completed erasure from the ledger to a customer a restored backup brought back
+        (`rights reapply`), through the same erasure, so the accounting minimum is the one the first
+        erasure kept. No order holds it: the ledger shows that the erasure completed, so whatever the
+        restored copy says of the customer's orders, they were settled then. The customer was told
+        then too, and is not mailed again. An account made after the erasure is not the one erased."""
+        async with self._db.transaction() as session:
+            customer = await lock_customer(session, customer_id)
+            if customer is None:
+                return ErasureOutcome.SKIPPED
+            if customer.created_at > entry.erased_at:
+                return ErasureOutcome.NOT_DUE
+            # The original entry, which a database older than the erasure lacks.
+            await self.ledger.record(session, entry)
+            request = await self.queue.open_of(session, customer_id, RequestKind.ERASURE)
+            if request is None:
+                request = self.queue.open(session, customer_id, RequestKind.ERASURE, Channel(entry.channel))
+                if customer_id == entry.subject_id and await session.get(SubjectRequest, entry.request_id) is None:
+                    request.id = entry.request_id  # the request the entry records, back in the restored copy
+                await session.flush()
+            erased = await self._erase_locked(session, request, customer, hold=False, reapplying=entry)
+        await self._after_erasure(request, erased)
+        return ErasureOutcome.ERASED
 
     async def _erase(self, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:
@@ -204,20 +238,27 @@ class Rights:
             if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED}:
                 return request
             erased = await self._erase_locked(session, request, customer)
-        self._after_erasure(request, erased)
+        await self._after_erasure(request, erased)
         return request
 
-    async def _erase_locked(self, session: AsyncSession, request: SubjectRequest,
-                            customer: Customer | None) -> Subject | None:
+    async def _erase_locked(self, session: AsyncSession, request: SubjectRequest, customer: Customer | None, *,
+                            hold: bool = True, reapplying: LedgerEntry | None = None) -> Erased | None:
         """Inside the transaction, with the customer locked: hold the request while an order is
-        unsettled, else erase. Returns the erased subject, or None when held."""
-        holds = await self._eraser.holds(session, request.customer_id)
+        unsettled (unless `hold` is off), else erase. Returns the erasure, or None when held.
+        Every completed erasure, whoever asked for it, passes here: this is where it enters the ledger."""
+        holds = await self._eraser.holds(session, request.customer_id) if hold else []
         if holds:
             request.status, request.hold_reason = RequestStatus.ON_HOLD.value, "; ".join(holds)
             session.add(request)
             return None
         # Already erased (a second request): nothing left to find by address, nobody to mail.
         subject = Subject.of(customer) if customer else Subject(request.customer_id, "", "sv", None)
+        new_entry = None
+        if customer is not None:
+            # Before the erasure, so that its report lists the entry among what is kept.
+            entry = self.ledger.entry(request.id, subject.id, subject.email, request.channel, utc_now())
+            if await self.ledger.record(session, entry):
+                new_entry = entry
         report = await self._eraser.erase(session, subject)
         # P25: every recipient that ever got the customer's data is asked to erase it too, in the
         # same transaction: the erasure and the requests to erase happen together or not at all.
@@ -226,25 +267,31 @@ class Rights:
                                       {"data": {"email": subject.email}, "customerRef": str(subject.id)})
         request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
         request.completed_at = utc_now()
+        notify = bool(subject.email) and reapplying is None  # a re-applied erasure was confirmed the first time
         confirmation = {"confirmationMail": {
             "category": "user.contact.email", "outcome": "retained", "reasons": ["to confirm this erasure to you"],
             "until": f"{self._settings.retention_sent_mail_days} days after the confirmation is sent"}}
+        reapplied = {} if reapplying is None else {"reappliedFromLedger": {
+            "requestId": str(reapplying.request_id), "erasedAt": reapplying.erased_at.isoformat()}}
         request.report = json.dumps({**report.as_json(), "recipientsAskedToErase": recipients,
-                                     **(confirmation if subject.email else {})}, ensure_ascii=False)
+                                     **(confirmation if notify else {}), **reapplied}, ensure_ascii=False)
         session.add(request)
-        if subject.email:
+        if notify:
             # Queued after the eraser removed the customer's other mails, in the same transaction, and tied
             # to no account: it reaches the address even though everything else about them is gone.
             self._mails.enqueue(session, compose("erasure_done", to=subject.email, language=subject.language),
                                 customer_id=None)
-        return subject
+        return Erased(subject, new_entry)
 
-    def _after_erasure(self, request: SubjectRequest, erased: Subject | None) -> None:
-        """Once committed: the log line (the confirmation mail was queued with the erasure)."""
+    async def _after_erasure(self, request: SubjectRequest, erased: Erased | None) -> None:
+        """Once committed: the log line and the ledger file's entry (the confirmation mail was queued
+        with the erasure)."""
         if erased is None:
             logger.info("erasure on hold request_id=%s customer_id=%s", request.id, request.customer_id)
             return
         logger.info("erasure completed request_id=%s customer_id=%s", request.id, request.customer_id)
+        if erased.new_ledger_entry is not None:
+            await self.ledger.write_out([erased.new_ledger_entry])
 
     async def cancel_erasure(self, viewer: Viewer, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:

@@ -7,6 +7,7 @@ from .catalogue import Product
 from .consents import Consent
 from .customers import Customer, PendingRegistration
 from .disclosures import Disclosure, OutboxMessage
+from .erasure_ledger import ErasureLedgerEntry
 from .mail import AccountMail
 from .orders import Order, OrderLine
 from .rights import Rectification, SubjectRequest
@@ -21,6 +22,7 @@ __all__ = [
     "Consent",
     "Customer",
     "Disclosure",
+    "ErasureLedgerEntry",
     "LoginThrottle",
     "Order",
     "OrderLine",

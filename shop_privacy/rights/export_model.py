@@ -52,6 +52,7 @@ SECTION_LABELS = {
     "disclosures": {"en": "Data we have passed on to others", "sv": "Uppgifter vi har lämnat ut till andra"},
     "outbox_messages": {"en": "Messages to recipients, waiting or sent", "sv": "Meddelanden till mottagare"},
     "account_mails": {"en": "Mails to you about your account", "sv": "Mejl till dig om ditt konto"},
+    "erasure_ledger": {"en": "Records that your data was erased", "sv": "Anteckningar om att dina uppgifter raderats"},
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,8 +86,9 @@ def _t(model: Any) -> Table:
 
 class RetentionSweep:
     def __init__(self, db: Database, settings: Settings, rights: Rights, mailer: Mailer,
-                 access_log: AccessLog | None = None) -> None:
+                 access_log: AccessLog | None = None, plugin_steps: Sequence[Step] = ()) -> None:
         self._db = db
+        self._plugin_steps = tuple(plugin_steps)
         self._access_log = access_log
         self._settings = settings
         self._rights = rights
@@ -144,6 +145,7 @@ class RetentionSweep:
                                   _t(SubjectRequest).c.received_at < now - rule_period("rights_request"))),
             Step("disclosure_log", "disclosure_log", _t(Disclosure),
                  lambda now: _t(Disclosure).c.disclosed_at < now - rule_period("disclosure_log")),
+            *self._plugin_steps,
         ]
 
     async def run(self, *, dry_run: bool = False, now: datetime | None = None,

@@ -47,6 +47,7 @@ def alembic_config(url: str | DatabaseURL, plugin: PluginSchema | None = None) -
     if plugin is not None:
         if plugin.migrations is None:
             raise ValueError(f"plugin {plugin.name!r} has no migrations folder")
+        config.set_main_option("path_separator", "os")  # a folder name with a space is one folder
         config.set_main_option("version_locations", str(plugin.migrations))
         config.attributes["version_table"] = plugin.version_table
         config.attributes["target_metadata"] = plugin.metadata

@@ -4,7 +4,7 @@ values (issue 10)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -43,16 +43,6 @@ def _notes_plugin(name: str, *, category: str = "user", purpose: str = "customer
               categories=category, purposes=purpose, retention=rule, erasure=Erasure.DELETE,
               en="Note", sv="Anteckning")}))
     return Plugin(name, metadata=metadata)
-
-
-@pytest.fixture
-def vocabulary() -> Iterator[None]:
-    saved = [(registry, dict(registry)) for registry in (taxonomy.CATEGORIES, purposes.PURPOSES,
-                                                         retention.RETENTION_RULES)]
-    yield
-    for registry, before in saved:
-        registry.clear()  # type: ignore[attr-defined]
-        registry.update(before)  # type: ignore[attr-defined]
 
 
 def _host(events: list[str]) -> Starlette:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,12 +13,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, update
 
 from shop_privacy import cli
-from shop_privacy.privacy import purposes, retention, taxonomy
 from shop_privacy.shop import load_shop
 from shop_privacy.storage.migrate import current_revisions
 from shop_privacy.storage.urls import DatabaseURL
 
-from .conftest import TEST_SECRET, client_for
+from .conftest import client_for
 from .helpers import ADD_TO_CART, CHECKOUT, COMPLETE_PROFILE, UPDATE_PROFILE, create_customer, login, product_ids
 from .support_shop import DELIVERIES_VARIABLE, REFERENCE_PREFIX
 
@@ -27,30 +25,11 @@ APP = "tests.support_shop:shop"
 
 
 @pytest.fixture
-def shop_environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The environment a command runs in (the settings come from it), as on the shop's server."""
-    for variable in ("SHOP_PRIVACY_APP", "SHOP_PRIVACY_ENV", "SHOP_PRIVACY_SMTP_URL"):
-        monkeypatch.delenv(variable, raising=False)
+def shop_environment(command_environment: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The command environment, and where the test shop's adapter writes what it delivers."""
     deliveries = tmp_path / "deliveries.jsonl"
-    for variable, value in {
-        "DATABASE_URL": database_url, "SHOP_PRIVACY_SECRET_KEY": TEST_SECRET,
-        "SHOP_PRIVACY_PASSWORD_TIME_COST": "2", "SHOP_PRIVACY_PASSWORD_MEMORY_KIB": "19456",
-        "SHOP_PRIVACY_PASSWORD_PARALLELISM": "1", "SHOP_PRIVACY_MAIL_OUTBOX_DIR": str(tmp_path / "mail"),
-        "SHOP_PRIVACY_RECIPIENT_OUTBOX_DIR": str(tmp_path / "recipients"), DELIVERIES_VARIABLE: str(deliveries),
-    }.items():
-        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv(DELIVERIES_VARIABLE, str(deliveries))
     return deliveries
-
-
-@pytest.fixture
-def vocabulary() -> Iterator[None]:
-    """The registries as they were: a plugin's categories, purposes and rules stay in the test that added them."""
-    saved = [(registry, dict(registry)) for registry in (taxonomy.CATEGORIES, purposes.PURPOSES,
-                                                         retention.RETENTION_RULES)]
-    yield
-    for registry, before in saved:
-        registry.clear()  # type: ignore[attr-defined]
-        registry.update(before)  # type: ignore[attr-defined]
 
 
 def _tables(database_url: str) -> set[str]:
@@ -130,6 +109,11 @@ def test_p04_every_command_uses_the_shop_named_by_app(
     assert _run("retention", "run", "--json") == 0
     assert json.loads(capsys.readouterr().out)["steps"]["closed_support_tickets"] == 1
     asyncio.run(_assert_no_tickets())
+
+    # Taken out again: the plugin's table and its version table go, the package's schema stays.
+    assert _run("db", "downgrade", "--plugin", "support_tickets", "base") == 0
+    left = _tables(database_url)
+    assert not {"support_tickets", "alembic_version_support_tickets"} & left and "customers" in left
 
 
 async def _close_long_ago(ticket_id: uuid.UUID) -> None:

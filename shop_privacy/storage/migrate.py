@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy import MetaData, Table, create_engine, inspect
 from sqlalchemy.pool import NullPool
 
 from .database import Database
@@ -63,7 +63,16 @@ def upgrade(url: str | DatabaseURL, revision: str = "head", plugins: Sequence[Pl
 
 
 def downgrade(url: str | DatabaseURL, revision: str, plugin: PluginSchema | None = None) -> None:
-    command.downgrade(alembic_config(url, plugin), revision)
+    config = alembic_config(url, plugin)
+    command.downgrade(config, revision)
+    if plugin is not None and revision == "base":
+        # A plugin taken out leaves nothing behind, not even its (now empty) version table.
+        engine = create_engine(config.attributes["sync_url"], poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                Table(plugin.version_table, MetaData()).drop(connection, checkfirst=True)
+        finally:
+            engine.dispose()
 
 
 def revision(url: str | DatabaseURL, plugin: PluginSchema, message: str, *, autogenerate: bool) -> None:

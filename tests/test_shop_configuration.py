@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, update
 
 from shop_privacy import cli
-from shop_privacy.shop import load_shop
+from shop_privacy.settings import Settings
+from shop_privacy.shop import Shop, load_shop
 from shop_privacy.storage.migrate import current_revisions
 from shop_privacy.storage.urls import DatabaseURL
 
@@ -136,3 +137,48 @@ async def _assert_no_tickets() -> None:
     async with services.db.read() as session:
         assert (await session.exec(select(SupportTicket))).all() == []
     await services.db.dispose()
+
+
+@pytest.mark.policy("P22")
+@pytest.mark.policy("P24")
+@pytest.mark.anyio
+@pytest.mark.usefixtures("vocabulary")
+async def test_p22_p24_the_worked_plugins_tickets_are_exported_labelled_and_erased(
+    settings: Settings, unique_email: str
+) -> None:
+    from sqlalchemy import true
+
+    from examples.support_tickets import SUPPORT_TICKETS, SupportTicket
+    from examples.support_tickets.service import SupportTickets
+    from examples.support_tickets.tables import METADATA
+    from shop_privacy.errors import BadUserInput
+    from shop_privacy.rights.requests import Channel
+
+    from .rights_fixtures import export_of
+
+    engine = create_engine(DatabaseURL.parse(settings.database_url).sync_url)
+    METADATA.create_all(engine)
+    services = Shop(settings=settings, plugins=[SUPPORT_TICKETS]).services()
+    try:
+        customer_id = await create_customer(services, unique_email)
+        tickets = SupportTickets(services)
+        with pytest.raises(BadUserInput, match="card numbers"):
+            await tickets.open(customer_id, "Betalning", "Mitt kort 4111 1111 1111 1111 nekades")
+        await tickets.open(customer_id, "Fakturan", "Var är min faktura för mars?")
+
+        document, html = await export_of(services, customer_id)
+        (section,) = [s for s in document["sections"] if s["name"] == "support_tickets"]
+        assert [(r["values"]["subject"], r["values"]["body"]) for r in section["rows"]] == [
+            ("Fakturan", "Var är min faktura för mars?")]
+        assert "Meddelande" in html and "Två år efter att ärendet stängdes" in html
+        assert "Answering the customer's support tickets" in json.dumps(document)
+
+        assert await services.rights.erase_if_still(customer_id, true(), Channel.EMAIL) is not None
+        async with services.db.read() as session:
+            from sqlmodel import select
+
+            assert (await session.exec(select(SupportTicket))).all() == []
+    finally:
+        await services.db.dispose()
+        METADATA.drop_all(engine)
+        engine.dispose()

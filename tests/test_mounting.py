@@ -115,6 +115,9 @@ async def test_p02_a_plugin_whose_table_does_not_exist_stops_the_start(settings:
                 assert refused.status_code == 503
                 assert refused.json() == {"status": "not_ready", "reason": "startup_failed"}
                 assert refused.headers["x-content-type-options"] == "nosniff"
+            # Liveness still answers: the process is up, and restarting it would not create the table.
+            assert (await client.get("/shop/health")).json() == {"status": "ok"}
+            assert (await client.get("/shop/ready")).status_code == 503
     finally:
         await shop_app.state.services.db.dispose()
 

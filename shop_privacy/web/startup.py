@@ -41,6 +41,16 @@ class Startup:
                 self._done = True
 
 
+# Liveness answers whenever the process does and never touches the database (see web/health.py).
+_WITHOUT_CHECKS = frozenset({"/health"})
+
+
+def _route_path(scope: Scope) -> str:
+    """The path inside this app: under a host's `Mount`, `path` still carries the mount's prefix."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 class StartupFirst:
     """Pure ASGI middleware: no request is served before the start-up checks have passed."""
 
@@ -49,12 +59,16 @@ class StartupFirst:
         self.startup = startup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and not self.startup.done:
+        if (scope["type"] in ("http", "websocket") and not self.startup.done
+                and _route_path(scope) not in _WITHOUT_CHECKS):
             try:
                 await self.startup.ensure()
             except Exception as error:  # noqa: BLE001 - any failed check means: do not serve
                 # The checks' messages name tables and revisions, never personal data.
                 logger.error("start-up checks failed, not serving: %s", error)
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1013})  # try again later
+                    return
                 response = JSONResponse({"status": "not_ready", "reason": STARTUP_FAILED}, status_code=503,
                                         headers={"Retry-After": str(_RETRY_AFTER_SECONDS),
                                                  "Cache-Control": "no-store"})

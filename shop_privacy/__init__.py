@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import create_app
     from .settings import Settings
+    from .shop import Shop
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["Settings", "Shop", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from .settings import Settings
 
         return Settings
+    if name == "Shop":
+        from .shop import Shop
+
+        return Shop
     raise AttributeError(name)

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from .deploy_checks import deployment_problems
+from .disclosures.outbox import RecipientAdapter
 from .mail.mailer import MailBackend
 from .payments.providers import PaymentMethod, PaymentProvider
 from .plugins import Plugin
@@ -28,6 +29,7 @@ from .web.graphql_view import GraphQLView
 from .web.health import health_routes
 from .web.log_context import RequestIdLogContext
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
+from .web.startup import Startup, StartupFirst
 from .web.unsubscribe import unsubscribe_routes
 
 logger = logging.getLogger("shop_privacy")
@@ -42,6 +44,7 @@ def create_app(
     mail_backend: MailBackend | None = None,
     payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
     plugins: Sequence[Plugin] = (),
+    recipient_adapters: Mapping[str, RecipientAdapter] | None = None,
 ) -> Starlette:
     settings = settings or Settings()
     if settings.production and (problems := deployment_problems(settings)):
@@ -50,7 +53,7 @@ def create_app(
     # Export and unsubscribe tokens are in request paths: keep them out of the server's access log (P21).
     redact_tokens_in_access_log()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,
-                                          plugins=plugins)
+                                          plugins=plugins, recipient_adapters=recipient_adapters)
     # Undeclared personal data stops the start (P02), before anything is served.
     check_declarations()
     for plugin in services.plugins:
@@ -60,9 +63,13 @@ def create_app(
     staff = GraphQLView(admin_schema(settings), services, graphiql=not settings.production,
                         context_class=AdminContext)
 
+    # The schema at the migration heads, the plugins' tables there: by the lifespan, or by the first
+    # request where a host app mounts this one without running its lifespan.
+    startup = Startup(lambda: check_at_head(services.db, services.plugins))
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await check_at_head(services.db)
+        await startup.ensure()
         logger.info("shop_privacy started environment=%s database=%s", settings.environment,
                     services.db.url.url.get_backend_name())
         yield
@@ -85,10 +92,12 @@ def create_app(
                        own_origins=(origin_of(settings.api_url),)),
             Middleware(SecurityHeaders, hsts=settings.production),
             Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+            Middleware(StartupFirst, startup=startup),
             # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.
             Middleware(DatabaseFaults),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.startup = startup
     return app

@@ -43,3 +43,12 @@ async def seed_demo(services: Services) -> DemoSeeded:
     await services.orders.checkout(customer.id, {"payment_method": "CARD_STRIPE", "idempotency_key": "demo-order-2"},
                                    None)
     return DemoSeeded(added, True)
+
+
+async def customers_besides_demo(services: Services) -> int:
+    """`serve --demo` refuses a database holding real customers: demo data has no place among theirs."""
+    from sqlalchemy import func
+
+    async with services.db.read() as session:
+        return int((await session.exec(select(func.count()).select_from(Customer)
+                                       .where(Customer.email != DEMO_EMAIL))).one())

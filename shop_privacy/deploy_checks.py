@@ -226,10 +226,13 @@ def _cors(settings: Settings) -> list[DeployProblem]:
     return problems
 
 
-def check_command(*, deploy: bool) -> int:
+def check_command(*, deploy: bool, settings: Settings | None = None) -> int:
     """`shop-privacy check [--deploy]`: 0 when clean, 1 with every problem, one line each on standard output.
-    Without --deploy only the settings themselves are checked (what every command needs)."""
-    if deploy:
+    Without --deploy only the settings themselves are checked (what every command needs). `settings`: a
+    shop's own, built in code; None reads the environment."""
+    if settings is not None:
+        lines = [problem.line for problem in deployment_problems(settings)] if deploy else []
+    elif deploy:
         lines = check_environment()
     else:
         try:

@@ -33,6 +33,7 @@ from .orders.service import OrderService
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
+from .privacy.vocabulary import extend as extend_vocabulary
 from .retention.sweep import RetentionSweep
 from .rights.erasure import Eraser
 from .rights.export import DataExport
@@ -85,7 +86,12 @@ def build_services(
     mail_backend: MailBackend | None = None,
     payment_providers: Mapping[PaymentMethod, PaymentProvider] | None = None,
     plugins: Sequence[Plugin] = (),
+    recipient_adapters: Mapping[str, RecipientAdapter] | None = None,
 ) -> Services:
+    # The plugins' categories, purposes and retention rules, before anything reads the registries.
+    for plugin in plugins:
+        extend_vocabulary(categories=plugin.categories, purposes=plugin.purposes,
+                          retention_rules=plugin.retention_rules, source=f"plugin {plugin.name!r}")
     db = db or Database(settings.database_url)
     signer = Signer(settings.secret)
     if mail_backend is None:
@@ -108,6 +114,8 @@ def build_services(
         folder = FolderAdapter(settings.recipient_outbox_dir)
         adapters = dict.fromkeys(recipients, folder)
     adapters.update({k: v for p in plugins for k, v in p.adapters.items()})
+    # The shop's own adapters (its Stripe, its Mailchimp …) come last: they are the shop's final word.
+    adapters.update(recipient_adapters or {})
     links = UnsubscribeLinks(signer, settings.api_url, settings.unsubscribe_link_max_age_seconds)
     carts = CartService(db, signer, settings.cart_cookie_max_age_seconds)
     deps = AccountDeps(
@@ -163,7 +171,8 @@ def build_services(
         ), throttle),
         access_log=access_log,
         rights=rights,
-        retention=RetentionSweep(db, settings, rights, mail_queue, access_log),
+        retention=RetentionSweep(db, settings, rights, mail_queue, access_log,
+                                 plugin_steps=[step for p in plugins for step in p.retention_steps]),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
     )

@@ -79,7 +79,8 @@ def database_url(database_template: str, tmp_path: Path) -> str:
     if database_template.startswith("postgres"):
         engine = create_engine(DatabaseURL.parse(database_template).sync_url)
         with engine.begin() as connection:
-            tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
+            # Plugins record their migrations in version tables of their own (alembic_version_<plugin>).
+            tables = [t for t in inspect(connection).get_table_names() if not t.startswith("alembic_version")]
             # The access log refuses TRUNCATE by trigger; between tests, triggers are switched off.
             connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -118,6 +119,36 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def command_environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                        vocabulary: None) -> dict[str, str]:
+    """The environment a `shop-privacy` command reads its settings from, as on the shop's server
+    (for `cli.main([...])` in the test's process; also returned, for a subprocess). The vocabulary a
+    shop's plugins add while the command runs in this process is gone after the test."""
+    for variable in [v for v in os.environ if v.startswith("SHOP_PRIVACY_")]:
+        monkeypatch.delenv(variable)
+    values = {"DATABASE_URL": database_url, "SHOP_PRIVACY_SECRET_KEY": TEST_SECRET,
+              "SHOP_PRIVACY_PASSWORD_TIME_COST": "2", "SHOP_PRIVACY_PASSWORD_MEMORY_KIB": "19456",
+              "SHOP_PRIVACY_PASSWORD_PARALLELISM": "1", "SHOP_PRIVACY_MAIL_OUTBOX_DIR": str(tmp_path / "mail"),
+              "SHOP_PRIVACY_RECIPIENT_OUTBOX_DIR": str(tmp_path / "recipients")}
+    for variable, value in values.items():
+        monkeypatch.setenv(variable, value)
+    return {**os.environ}
+
+
+@pytest.fixture
+def vocabulary() -> Iterator[None]:
+    """The registries as they were: a plugin's categories, purposes and rules stay in the test that added them."""
+    from shop_privacy.privacy import purposes, retention, taxonomy
+
+    saved = [(registry, dict(registry)) for registry in (taxonomy.CATEGORIES, purposes.PURPOSES,
+                                                         retention.RETENTION_RULES)]
+    yield
+    for registry, before in saved:
+        registry.clear()  # type: ignore[attr-defined]  (the registries are dicts)
+        registry.update(before)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

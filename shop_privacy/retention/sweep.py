@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -88,8 +88,9 @@ def _t(model: Any) -> Table:
 
 class RetentionSweep:
     def __init__(self, db: Database, settings: Settings, rights: Rights, mails: MailQueue,
-                 access_log: AccessLog | None = None) -> None:
+                 access_log: AccessLog | None = None, plugin_steps: Sequence[Step] = ()) -> None:
         self._db = db
+        self._plugin_steps = tuple(plugin_steps)
         self._access_log = access_log
         self._settings = settings
         self._rights = rights
@@ -158,6 +159,7 @@ class RetentionSweep:
             # No backup is older than this: none can bring the customer back any more.
             Step("erasure_ledger", "erasure_ledger", _t(ErasureLedgerEntry),
                  lambda now: _t(ErasureLedgerEntry).c.erased_at < now - s.backup_retention_days * day),
+            *self._plugin_steps,
         ]
 
     async def run(self, *, dry_run: bool = False, now: datetime | None = None,

@@ -44,15 +44,19 @@ def parse_since(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _with_services(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+# Builds the services a command works with: the shop's (`--app`), else the package's defaults.
+ServicesFor = Callable[[Settings], Any]
+
+
+def _with_services(settings: Settings, work: Callable[[Any], Awaitable[T]], services_for: ServicesFor | None) -> T:
     from ..services import build_services
     from ..storage.migrate import SchemaNotCurrent, check_at_head
 
     async def run() -> T:
-        services = build_services(settings)
+        services = (services_for or build_services)(settings)
         try:
             # A restored backup may be older than the code: its schema is brought up to date first.
-            await check_at_head(services.db)
+            await check_at_head(services.db, services.plugins)
             return await work(services)
         finally:
             await services.mailer.flush()
@@ -80,12 +84,13 @@ def _not_run(command: str, error: Exception) -> int:
     return EXIT_NOT_RUN
 
 
-def export_ledger(since: str | None, out: TextIO = sys.stdout, settings: Settings | None = None) -> int:
+def export_ledger(since: str | None, out: TextIO = sys.stdout, settings: Settings | None = None,
+                  services_for: ServicesFor | None = None) -> int:
     """Writes the database's ledger (from `since` on) as signed JSON lines: the format `reapply` reads."""
     try:
         settings = settings or _settings()
         moment = parse_since(since) if since else None
-        entries = _with_services(settings, lambda services: services.rights.ledger.since(moment))
+        entries = _with_services(settings, lambda services: services.rights.ledger.since(moment), services_for)
         key = ledger_file.LedgerKey(settings.secret)
     except CommandError as error:
         return _not_run("ledger export", error)
@@ -97,7 +102,7 @@ def export_ledger(since: str | None, out: TextIO = sys.stdout, settings: Setting
 
 
 def reapply(ledger: str | None, *, dry_run: bool = False, as_json: bool = False, out: TextIO = sys.stdout,
-            settings: Settings | None = None) -> int:
+            settings: Settings | None = None, services_for: ServicesFor | None = None) -> int:
     """Erases again, in the database configured (a restored backup), everyone the ledger file lists."""
     try:
         settings = settings or _settings()
@@ -115,7 +120,7 @@ def reapply(ledger: str | None, *, dry_run: bool = False, as_json: bool = False,
             return await LedgerReapply(services.db, services.rights, services.rights.ledger).run(
                 held, dry_run=dry_run)
 
-        report = _with_services(settings, work)
+        report = _with_services(settings, work, services_for)
     except CommandError as error:
         return _not_run("reapply", error)
     if as_json:

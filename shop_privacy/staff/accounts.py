@@ -114,3 +114,33 @@ class StaffAccounts:
                 staff.active = False
                 session.add(staff)
                 await self._sessions.revoke_all(session, staff_id)
+
+    # Operator commands (`shop-privacy staff list|disable|reset-password`): the operator runs the shop,
+    # so the staff's own e-mail addresses are theirs to see.
+
+    async def all(self) -> list[StaffUser]:
+        async with self._db.read() as session:
+            return list((await session.exec(select(StaffUser).order_by(StaffUser.created_at))).all())
+
+    async def by_email(self, email: str) -> StaffUser | None:
+        async with self._db.read() as session:
+            return (await session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower()))).first()
+
+    async def reset_password(self, staff_id: uuid.UUID, password: str) -> None:
+        """A new password chosen by the operator; every session of the staff member ends."""
+        async with self._db.read() as session:
+            staff = await session.get(StaffUser, staff_id)
+            email = staff.email if staff is not None else None
+        if email is None:
+            raise BadUserInput("No such staff user.")
+        check_new_password(password, email)
+        password_hash = await self._hasher.hash(password)
+        async with self._db.transaction() as session:
+            fresh = await session.get(StaffUser, staff_id)
+            if fresh is None:
+                raise BadUserInput("No such staff user.")
+            fresh.password_hash = password_hash
+            fresh.password_changed_at = utc_now()
+            session.add(fresh)
+            await self._sessions.revoke_all(session, staff_id)
+        logger.info("staff password reset staff_id=%s", staff_id)

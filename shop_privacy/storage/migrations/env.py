@@ -14,7 +14,18 @@ from shop_privacy.storage.types import UTCDateTime
 from shop_privacy.storage.urls import DatabaseURL
 
 config = context.config
-target_metadata = SQLModel.metadata
+# A plugin's migrations run here too (see `storage/migrate.py`), with the plugin's own metadata and
+# version table; the package's are the default.
+target_metadata = config.attributes.get("target_metadata") or SQLModel.metadata
+version_table = config.attributes.get("version_table", "alembic_version")
+
+
+def _only_target_tables(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Autogenerate compares only the tables of the metadata it migrates: a plugin's migration must never
+    drop the package's tables (or another plugin's) because its metadata does not list them."""
+    if type_ == "table":
+        return name in target_metadata.tables
+    return True
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
@@ -65,6 +76,8 @@ def _run(connection: Any) -> None:
         process_revision_directives=_drop_table_info,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        version_table=version_table,
+        include_name=_only_target_tables,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

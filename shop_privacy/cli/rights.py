@@ -1,0 +1,39 @@
+"""`shop-privacy rights`: the erasure ledger, and re-applying it to a restored backup (docs/backups.md)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .context import CommandContext, add_parser
+
+
+def register(commands: Any) -> None:
+    from ..rights.ledger_commands import EXIT_STATUS_HELP
+
+    rights = add_parser(commands, "rights", help="the erasure ledger: keep erasures through a backup restore",
+                        epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rights_commands = rights.add_subparsers(dest="rights_command", required=True, metavar="COMMAND")
+    ledger = add_parser(rights_commands, "ledger", help="the erasure ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True, metavar="COMMAND")
+    export = add_parser(ledger_commands, "export",
+                        help="write the database's erasure ledger as signed JSON lines to standard output")
+    export.add_argument("--since", metavar="DATE", help="only erasures from then on (ISO date or time, UTC)")
+    reapply = add_parser(rights_commands, "reapply",
+                         help="erase again, in a restored backup, everyone the erasure ledger lists",
+                         epilog=EXIT_STATUS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    reapply.add_argument("--ledger", metavar="FILE",
+                         help="the ledger file (or its directory); default: $SHOP_PRIVACY_ERASURE_LEDGER_FILE")
+    reapply.add_argument("--dry-run", action="store_true", help="report what would be erased; change nothing")
+    reapply.add_argument("--json", action="store_true", help="print the report as JSON")
+    rights.set_defaults(handler=rights_command)
+
+
+def rights_command(args: argparse.Namespace, context: CommandContext) -> int:
+    from ..rights import ledger_commands
+
+    settings, shop = context.settings, context.shop
+    if args.rights_command == "ledger":
+        return ledger_commands.export_ledger(args.since, settings=settings, services_for=shop.services)
+    return ledger_commands.reapply(args.ledger, dry_run=args.dry_run, as_json=args.json, settings=settings,
+                                   services_for=shop.services)

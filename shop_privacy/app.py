@@ -25,6 +25,7 @@ from .web.faults import DatabaseFaults
 from .web.graphql_view import GraphQLView
 from .web.health import health_routes
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
+from .web.payment_callbacks import payment_callback_routes
 from .web.unsubscribe import unsubscribe_routes
 
 logger = logging.getLogger("shop_privacy")
@@ -69,6 +70,7 @@ def create_app(
             Route("/admin/graphql", staff, methods=["GET", "POST"]),
             export_download_route(services),
             *unsubscribe_routes(services),
+            *payment_callback_routes(services),
             *health_routes(services.db),
         ],
         middleware=[

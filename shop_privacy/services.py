@@ -28,6 +28,7 @@ from .disclosures.service import Disclosures
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .marketing.abandoned_carts import AbandonedCarts
 from .orders.service import OrderService
+from .orders.transitions import OrderTransitions
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
@@ -72,6 +73,7 @@ class Services:
     retention: RetentionSweep
     abandoned_carts: AbandonedCarts
     plugins: tuple[Plugin, ...]
+    order_transitions: OrderTransitions
 
 
 def build_services(
@@ -156,6 +158,7 @@ def build_services(
         retention=RetentionSweep(db, settings, rights, mailer, access_log),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
+        order_transitions=OrderTransitions(db, rights),
     )
 
 

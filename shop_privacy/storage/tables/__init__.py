@@ -7,7 +7,7 @@ from .catalogue import Product
 from .consents import Consent
 from .customers import Customer, PendingRegistration
 from .disclosures import Disclosure, OutboxMessage
-from .orders import Order, OrderLine
+from .orders import Order, OrderEvent, OrderLine
 from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
 
@@ -21,6 +21,7 @@ __all__ = [
     "Disclosure",
     "LoginThrottle",
     "Order",
+    "OrderEvent",
     "OrderLine",
     "OutboxMessage",
     "PasswordResetToken",

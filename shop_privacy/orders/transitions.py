@@ -23,7 +23,7 @@ from ..storage.database import Database
 from ..storage.locks import lock_customer, lock_order
 from ..storage.tables import Order, OrderEvent, SubjectRequest
 from ..storage.types import utc_now
-from .lifecycle import IllegalTransition, OrderStatus, Transition, holds_erasure, next_status
+from .lifecycle import IllegalTransition, OrderStatus, Transition, next_status
 
 logger = logging.getLogger("shop_privacy.orders")
 
@@ -61,7 +61,7 @@ class Outcome(enum.StrEnum):
 class Changed:
     order: Order
     outcome: Outcome
-    erasure: SubjectRequest | None = None  # the held erasure that ran because the order is now settled
+    erasure: SubjectRequest | None = None  # the customer's held erasure, as it is after running again
 
 
 class OrderTransitions:
@@ -130,14 +130,14 @@ class OrderTransitions:
                     order.id, transition.value, status.value, target.value, actor.staff_id, actor.provider,
                     actor.event_id)
         erasure = None
-        if customer_id is not None and not holds_erasure(target):
+        if customer_id is not None:
             erasure = await self._resume_held_erasure(customer_id)
         return Changed(order, Outcome.APPLIED, erasure)
 
     async def _resume_held_erasure(self, customer_id: uuid.UUID) -> SubjectRequest | None:
-        """The customer's erasure waiting for their orders to settle runs now, through the rights service
-        (which checks again, under the customer's lock, that nothing else still holds it, and mails the
-        customer once it is done)."""
+        """The customer's erasure waiting for their orders to settle runs again, through the rights service:
+        it checks, under the customer's lock, whether any order still holds it. Settled, it completes and the
+        customer is mailed; otherwise it keeps waiting with its reason brought up to date."""
         async with self._db.read() as session:
             request = await self._rights.queue.open_of(session, customer_id, RequestKind.ERASURE)
         if request is None or request.status != RequestStatus.ON_HOLD.value:

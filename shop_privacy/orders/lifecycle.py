@@ -89,7 +89,8 @@ STAFF_PURPOSES: Mapping[Transition, frozenset[str]] = {
 
 class IllegalTransition(Conflict):
     def __init__(self, transition: Transition, status: OrderStatus, message: str) -> None:
-        super().__init__(message, reason="illegal_transition", transition=transition.value, status=status.value)
+        super().__init__(message, reason="illegal_transition", transition=transition.value,
+                         orderStatus=status.value)
 
 
 def next_status(status: OrderStatus, method: PaymentMethod, transition: Transition) -> OrderStatus:

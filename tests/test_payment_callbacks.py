@@ -198,18 +198,25 @@ async def test_p13_an_event_for_an_unknown_order_or_another_providers_order_is_r
 
 
 @pytest.mark.policy("P13")
-async def test_p13_a_failed_payment_moves_the_order_to_payment_failed_and_events_it_cannot_take_are_conflicts(
+async def test_p13_a_failed_payment_moves_the_order_to_payment_failed_and_a_payment_it_cannot_take_is_a_conflict(
     http: httpx.AsyncClient, services: Services, card_order: tuple[uuid.UUID, str]
 ) -> None:
     order_id, reference = card_order
     failed = await post_stripe(http, stripe_body(reference, kind="payment_intent.payment_failed"))
     assert failed.json() == {"outcome": "applied"}
     assert await status_of(services, order_id) == ("PAYMENT_FAILED", 1)
-    late_failure = await post_stripe(http, stripe_body(reference, kind="payment_intent.payment_failed"))
-    assert error_of(late_failure) == (409, "CONFLICT", "illegal_transition")
     # The customer tried again and it went through.
     assert (await post_stripe(http, stripe_body(reference))).json() == {"outcome": "applied"}
     assert await status_of(services, order_id) == ("PAID", 2)
+    # A failed attempt reported late (events arrive out of order) changes nothing and is not retried.
+    late_failure = await post_stripe(http, stripe_body(reference, kind="payment_intent.payment_failed"))
+    assert late_failure.status_code == 200 and late_failure.json() == {"outcome": "ignored"}
+    assert await status_of(services, order_id) == ("PAID", 2)
+    # A payment for an order that was called off is a conflict: the money needs a refund by hand.
+    cancelled = await place_order(services, None, "CARD_STRIPE", "CANCELLED", reference="pi_cancelled_order")
+    after_cancel = await post_stripe(http, stripe_body("pi_cancelled_order"))
+    assert error_of(after_cancel) == (409, "CONFLICT", "illegal_transition")
+    assert await status_of(services, cancelled) == ("CANCELLED", 0)
     ignored = await post_stripe(http, json.dumps({"id": "evt_x", "type": "charge.refund.updated",
                                                   "data": {"object": {}}}).encode())
     assert ignored.status_code == 200 and ignored.json() == {"outcome": "ignored"}

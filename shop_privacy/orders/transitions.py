@@ -55,6 +55,7 @@ class Actor:
 class Outcome(enum.StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # the provider's event had already been applied: nothing changed
+    IGNORED = "ignored"  # a failure reported for an order no longer waiting for its payment: nothing to do
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,10 @@ class OrderTransitions:
                 target = next_status(status, PaymentMethod(order.payment_method), transition)
             except IllegalTransition as error:
                 target, refused = status, error
+            if refused is not None and transition is Transition.FAIL:
+                # Providers' events may arrive out of order: a failed attempt reported after the payment
+                # went through (or after the order ended) changes nothing, and is no error to retry.
+                return Changed(order, Outcome.IGNORED)
             now = utc_now()
             event_row = {"id": uuid.uuid4(), "order_id": order.id, "transition": transition.value,
                          "from_status": status.value, "to_status": target.value, "occurred_at": now,

@@ -43,6 +43,8 @@ class Order(SQLModel, table=True):
         UniqueConstraint("customer_id", "idempotency_key", name="uq_order_idempotency"),
         # Order history, newest first, is a keyset scan of this index.
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+        # A payment provider's callback finds its order by the provider's payment reference.
+        Index("ix_orders_payment_reference", "payment_reference"),
     )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)

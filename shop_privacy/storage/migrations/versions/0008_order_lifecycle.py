@@ -1,4 +1,5 @@
-"""The order lifecycle: every change of an order's state, with who made it; a provider's event once.
+"""The order lifecycle: every change of an order's state, with who made it; a provider's event once;
+orders found by their payment reference (payment callbacks).
 
 Revision ID: 0008
 Revises: 0007
@@ -35,9 +36,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('order_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_events_order_id'), ['order_id'], unique=False)
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_payment_reference', ['payment_reference'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_payment_reference')
     with op.batch_alter_table('order_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_events_order_id'))
     op.drop_table('order_events')

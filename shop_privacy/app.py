@@ -29,6 +29,7 @@ from .web.graphql_view import GraphQLView
 from .web.health import health_routes
 from .web.log_context import RequestIdLogContext
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
+from .web.payment_callbacks import payment_callback_routes
 from .web.startup import Startup, StartupFirst
 from .web.unsubscribe import unsubscribe_routes
 
@@ -82,6 +83,7 @@ def create_app(
             Route("/admin/graphql", staff, methods=["GET", "POST"]),
             export_download_route(services),
             *unsubscribe_routes(services),
+            *payment_callback_routes(services),
             *health_routes(services.db),
         ],
         middleware=[

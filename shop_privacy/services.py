@@ -30,6 +30,7 @@ from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .mail.queue import MailQueue
 from .marketing.abandoned_carts import AbandonedCarts
 from .orders.service import OrderService
+from .orders.transitions import OrderTransitions
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
@@ -77,6 +78,7 @@ class Services:
     retention: RetentionSweep
     abandoned_carts: AbandonedCarts
     plugins: tuple[Plugin, ...]
+    order_transitions: OrderTransitions
 
 
 def build_services(
@@ -175,6 +177,7 @@ def build_services(
                                  plugin_steps=[step for p in plugins for step in p.retention_steps]),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
         plugins=tuple(plugins),
+        order_transitions=OrderTransitions(db, rights),
     )
 
 

@@ -181,6 +181,15 @@ class Settings(BaseSettings):
     # How long the oldest backup is kept: the database's ledger rows are kept that long after the erasure.
     backup_retention_days: int = Field(90, ge=1)
 
+    # Payment provider callbacks (order lifecycle, docs/orders.md): a provider's endpoint answers 404 until its
+    # secret is set. Stripe's webhook signing secret (whsec_…); the secret PayPal events are signed with by the
+    # shop's own verifier; the token in the callback URL given to Swish.
+    stripe_webhook_secret: SecretStr | None = None
+    paypal_webhook_secret: SecretStr | None = None
+    swish_callback_token: SecretStr | None = None
+    # How old a signed callback may be before it is refused as a possible replay (Stripe's default: 5 minutes).
+    payment_webhook_tolerance_seconds: int = Field(300, ge=1)
+
     @property
     def production(self) -> bool:
         return self.environment == "production"

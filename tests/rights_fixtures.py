@@ -23,6 +23,7 @@ from shop_privacy.storage.tables import (
     ErasureLedgerEntry,
     LoginThrottle,
     Order,
+    OrderEvent,
     OrderLine,
     OutboxMessage,
     PasswordResetToken,
@@ -81,6 +82,8 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
             order_id=order.id, sku=product.sku, product_name=product.name, kind="DOMAIN", billing_period="YEARLY",
             domain_name="gretas-konsult.se", quantity=1, unit_price_net_minor=15900, vat_rate_basis_points=2500,
             line_net_minor=15900, line_vat_minor=3975, line_total_minor=19875) for order in orders)
+        session.add(OrderEvent(order_id=orders[1].id, transition="pay", from_status="PENDING_PAYMENT",
+                               to_status="PAID", provider="stripe", provider_event_id=f"evt_seed_{uuid.uuid4().hex}"))
         cart = Cart(customer_id=customer.id)
         session.add(cart)
         await session.flush()

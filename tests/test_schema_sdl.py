@@ -49,6 +49,8 @@ PLAIN_FIELDS = {
     "StaffLoginPayload.sessionToken", "SubjectRequest.id", "SubjectRequest.customerId",
     "DataExportPayload.downloadUrl", "DataExportPayload.expiresAt", "DataExportPayload.request",
     "ConsentRecord.source", "ConsentRecord.policyVersion", "ConsentState.history",
+    # The order's changes of state; who made them is a staff id or a payment provider's name.
+    "Order.history", "OrderEvent.staffMemberId", "OrderEvent.provider",
 }
 # Types that hold no personal data of their own (catalogue, money amounts, paging).
 PLAIN_TYPES = {"Product", "Money", "TaxedMoney", "PageInfo", "Accepted", "PrivacyNotice", "Query", "Mutation"}

@@ -27,9 +27,10 @@ from ..payments.providers import (
 )
 from ..storage.database import Database
 from ..storage.locks import lock_customer
-from ..storage.tables import Cart, Customer, Order, OrderLine
+from ..storage.tables import Cart, Customer, Order, OrderEvent, OrderLine
 from ..storage.types import utc_now
 from ..validation import ClientKey, Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
+from .lifecycle import OrderStatus
 from .numbers import new_order_number
 
 logger = logging.getLogger("shop_privacy.orders")
@@ -54,13 +55,6 @@ PAYMENT_RECIPIENTS: dict[PaymentMethod, tuple[str, str]] = {
     PaymentMethod.SWISH: ("swish", "payment"),
     PaymentMethod.INVOICE: ("fortnox", "invoicing"),
 }
-
-
-class OrderStatus:
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAID = "PAID"
-    FULFILLED = "FULFILLED"
-    CANCELLED = "CANCELLED"
 
 
 # 8–64 of A–Z, a–z, 0–9, "_" and "-", never 12 or more digits in a row: it is stored as given (P06).
@@ -154,6 +148,20 @@ class OrderService:
                 grouped[line.order_id].append(line)
         return grouped
 
+    async def events_by_order(
+        self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[OrderEvent]]:
+        """Each order's changes of state, oldest first."""
+        wanted = list(set(order_ids))
+        grouped: dict[uuid.UUID, list[OrderEvent]] = defaultdict(list)
+        if wanted:
+            query = select(OrderEvent).where(col(OrderEvent.order_id).in_(wanted)).order_by(
+                col(OrderEvent.order_id), col(OrderEvent.occurred_at), col(OrderEvent.id)
+            )
+            for event in (await session.exec(query)).all():
+                grouped[event.order_id].append(event)
+        return grouped
+
     # Checkout
 
     async def checkout(self, customer_id: uuid.UUID, data: dict[str, object], client_ip: str | None) -> Order:
@@ -228,7 +236,7 @@ class OrderService:
             customer_id=customer_id,
             order_number=new_order_number(placed_at),
             idempotency_key=command.idempotency_key,
-            status=OrderStatus.PENDING_PAYMENT,
+            status=OrderStatus.PENDING_PAYMENT.value,
             payment_method=method.value,
             currency=view.currency,
             subtotal_net_minor=view.amounts.net,
@@ -257,7 +265,7 @@ class OrderService:
                                      reason="payment_failed") from None
         order.payment_reference = started.reference
         if started.outcome is PaymentOutcome.AUTHORISED:
-            order.status = OrderStatus.PAID
+            order.status = OrderStatus.PAID.value
         session.add(order)
         session.add_all(_order_lines(order.id, view))
         await self._carts.empty(session, cart)

@@ -16,6 +16,7 @@ from ..accounts.commands import PROFILE_PURPOSES
 from ..accounts.directory import search_kind
 from ..audit.access_log import NO_SUBJECT
 from ..errors import BadUserInput, Forbidden, NotFound
+from ..orders.lifecycle import STAFF_PURPOSES, Transition
 from ..orders.service import OrderSearch
 from ..pagination import CursorSealer
 from ..privacy.access import ALLOWED, Outcome, Requester, staff_decision
@@ -24,7 +25,7 @@ from ..privacy.purposes import PURPOSES, StaffRole
 from ..privacy.taxonomy import CATEGORIES
 from ..rights.requests import RequestStatus
 from ..schema.accounts.types import Customer, TokenDelivery
-from ..schema.admin.reads import SEARCHED_COLUMNS, order_guard, record_search
+from ..schema.admin.reads import SEARCHED_COLUMNS, order_guard, record_order_change, record_search
 from ..schema.admin.types import (
     AccessLogConnection,
     AccessLogEntry,
@@ -46,6 +47,7 @@ from ..schema.rights.types import RegisterRequestInput, SubjectRequest, SubjectR
 from ..staff.accounts import StaffViewer
 from ..storage.columns import PRIVACY_INFO_KEY
 from ..storage.tables import Customer as CustomerRow
+from ..storage.tables import Order as OrderRow
 from ..storage.tables import StaffUser
 from .inputs import input_data, required_id
 
@@ -215,6 +217,54 @@ async def order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002 - 
     if row is None:
         return None
     return Order.from_row(row, order_guard(await _guard_with_consents(context, [row.customer_id]), row))
+
+
+async def _change_order(info: Info, id: strawberry.ID, transition: Transition) -> Order | None:  # noqa: A002
+    """A change of the order's state, under a purpose that fits it and that the role may use; recorded with
+    the staff member's id on the order and, as processing of the customer's data, in the access log."""
+    context = info.context
+    staff = await context.require_staff()
+    requester = _staff_requester(context, staff)
+    doing = f"this change of an order ({transition.value})"
+    _require_purpose_covers(requester, [OrderRow.status], doing)
+    allowed = STAFF_PURPOSES[transition]
+    if context.purpose not in allowed:
+        raise Forbidden(f"Declare a purpose that fits {doing}: "
+                        + ", ".join(f"@purpose(use: {p.upper()})" for p in sorted(allowed)) + ".",
+                        reason="purpose_not_permitted")
+    order_id = required_id("Order", id, "order")
+    await context.services.order_transitions.by_staff(staff.staff_id, order_id, transition)
+    # Read again: a held erasure may have completed with the change, and then the answer must show the
+    # order as the erasure left it.
+    async with context.read() as session:
+        row = await context.services.orders.staff_get(session, order_id)
+    if row is None:
+        return None
+    guard = await _guard_with_consents(context, [row.customer_id])
+    record_order_change(context.access_recorder(), row)
+    return Order.from_row(row, order_guard(guard, row))
+
+
+async def mark_order_paid(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+    """The payment is in (an invoice paid, a payment reconciled by hand): @purpose(use: BOOKKEEPING)."""
+    return await _change_order(info, id, Transition.PAY)
+
+
+async def mark_order_delivered(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+    """The ordered services are delivered (activated): @purpose(use: ORDER_FULFILMENT). Only after payment,
+    except for invoice orders."""
+    return await _change_order(info, id, Transition.DELIVER)
+
+
+async def cancel_order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+    """Call the order off, before delivery and while nothing is paid (a paid one is refunded instead):
+    @purpose(use: ORDER_FULFILMENT) or CUSTOMER_SERVICE."""
+    return await _change_order(info, id, Transition.CANCEL)
+
+
+async def refund_order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002
+    """The money went back to the customer, after payment: @purpose(use: BOOKKEEPING)."""
+    return await _change_order(info, id, Transition.REFUND)
 
 
 async def access_log(info: Info, subject_id: AccessLogSubject = None, first: int = 20,

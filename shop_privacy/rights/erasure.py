@@ -16,6 +16,7 @@ from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..orders.lifecycle import HOLDS_ERASURE
 from ..privacy.declarations import Erasure, PersonalData
 from ..privacy.purposes import PURPOSES, LegalBasis
 from ..privacy.retention import RETENTION_RULES, RetentionRule, erase_on
@@ -31,8 +32,8 @@ CONDITIONS: dict[str, Condition] = {
     "erasure_notice": lambda table: table.c.kind.in_(["erase", "unsubscribe"]),
 }
 
-# Orders that hold an erasure until they are settled.
-HOLDING_STATUSES = {"PENDING_PAYMENT": "not paid yet", "PAID": "not delivered yet"}
+# Orders that hold an erasure until they are settled (the order lifecycle says which states those are).
+HOLDING_STATUSES = {status.value: reason for status, reason in HOLDS_ERASURE.items()}
 
 
 @dataclass

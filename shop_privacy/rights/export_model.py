@@ -39,6 +39,7 @@ SECTION_LABELS = {
     "customers": {"en": "Your account", "sv": "Ditt konto"},
     "orders": {"en": "Orders", "sv": "Beställningar"},
     "order_lines": {"en": "Ordered services", "sv": "Beställda tjänster"},
+    "order_events": {"en": "Changes of your orders", "sv": "Ändringar av dina beställningar"},
     "carts": {"en": "Cart", "sv": "Varukorg"},
     "cart_lines": {"en": "Items in the cart", "sv": "Varor i varukorgen"},
     "consents": {"en": "Consents", "sv": "Samtycken"},

@@ -44,6 +44,10 @@ class AdminMutation:
     run_subject_request: SubjectRequest | None = strawberry.mutation(resolver=admin.run_subject_request)
     correct_customer: Customer | None = strawberry.mutation(resolver=admin.correct_customer)
     record_legal_disclosure: DisclosureEntry | None = strawberry.mutation(resolver=admin.record_legal_disclosure)
+    mark_order_paid: Order | None = strawberry.mutation(resolver=admin.mark_order_paid)
+    mark_order_delivered: Order | None = strawberry.mutation(resolver=admin.mark_order_delivered)
+    cancel_order: Order | None = strawberry.mutation(resolver=admin.cancel_order)
+    refund_order: Order | None = strawberry.mutation(resolver=admin.refund_order)
 
 
 def admin_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:

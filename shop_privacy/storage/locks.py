@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .tables import Cart, Customer
+from .tables import Cart, Customer, Order
 from .types import utc_now
 
 
@@ -43,6 +43,13 @@ async def lock_customer_cart(session: AsyncSession, customer_id: uuid.UUID, *, c
 
 async def lock_anonymous_cart(session: AsyncSession, token_key: str) -> Cart | None:
     query = select(Cart).where(Cart.token_hash == token_key, Cart.customer_id == None).with_for_update()  # noqa: E711
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """The order, locked against concurrent changes of its state. Take its customer's lock first (when it
+    still has one): an erasure changes the customer's orders under that lock."""
+    query = select(Order).where(Order.id == order_id).with_for_update()
     return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 

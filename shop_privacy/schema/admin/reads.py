@@ -1,5 +1,6 @@
 """Staff processing that field-by-field recording does not see by itself, made visible in the access log:
-what a customer search matched on, and reads of an erased customer's retained order."""
+what a customer search matched on, changes of an order's state, and reads of an erased customer's retained
+order."""
 
 from __future__ import annotations
 
@@ -54,6 +55,16 @@ def record_search(recorder: AccessRecorder | None, kind: SearchKind, found: Iter
     subjects = list(found) or [NO_SUBJECT]
     for subject in subjects:
         recorder.read(subject, _NOTES[kind])
+
+
+_ORDER_CHANGE = _note((OrderRow.status,), "changed")
+
+
+def record_order_change(recorder: AccessRecorder | None, row: OrderRow) -> None:
+    """Changing an order's state processes the customer's purchase history whatever the answer then reads:
+    one access-log row for it, under the customer, or the order itself once the customer is erased."""
+    if recorder is not None:
+        recorder.read(row.customer_id or row.id, _ORDER_CHANGE)
 
 
 class StandInGuard(PrivacyGuard):

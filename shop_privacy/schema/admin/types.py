@@ -89,7 +89,7 @@ AccessLogConnection = Connection[AccessLogEntry]
 @strawberry.input
 class OrderFilter:
     customer_id: strawberry.ID | None = None
-    status: OrderStatus | None = None
+    status: OrderStatus | None = None  # type: ignore[valid-type]
     placed_from: datetime | None = None
     placed_before: datetime | None = None
 

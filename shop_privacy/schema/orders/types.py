@@ -8,8 +8,10 @@ from datetime import datetime
 
 import strawberry
 
+from ...orders import lifecycle
 from ...pricing import vat_of
 from ...storage.tables import Order as OrderRow
+from ...storage.tables import OrderEvent as OrderEventRow
 from ...storage.tables import OrderLine as OrderLineRow
 from ..catalogue.types import BillingPeriod, ProductKind
 from ..core.connections import Connection
@@ -18,15 +20,10 @@ from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
 from ..core.money import Money, TaxedMoney
 from ..core.personal import personal, personal_input
-from .dataloaders import order_lines
+from .dataloaders import order_events, order_lines
 
-
-@strawberry.enum
-class OrderStatus(enum.Enum):
-    PENDING_PAYMENT = "PENDING_PAYMENT"
-    PAID = "PAID"
-    FULFILLED = "FULFILLED"
-    CANCELLED = "CANCELLED"
+OrderStatus = strawberry.enum(lifecycle.OrderStatus, name="OrderStatus",
+                              description="Where an order is in its lifecycle (see docs/orders.md).")
 
 
 @strawberry.enum
@@ -74,6 +71,34 @@ class OrderLine:
         }))
 
 
+OrderTransition = strawberry.enum(lifecycle.Transition, name="OrderTransition")
+
+
+@strawberry.type(description="One change of the order's state, and who made it: a staff member, or a payment "
+                             "provider's event.")
+class OrderEvent:
+    transition: OrderTransition | None = personal(OrderEventRow.transition)  # type: ignore[valid-type]
+    from_status: OrderStatus | None = personal(OrderEventRow.from_status)  # type: ignore[valid-type]
+    to_status: OrderStatus | None = personal(OrderEventRow.to_status)  # type: ignore[valid-type]
+    occurred_at: datetime | None = personal(OrderEventRow.occurred_at)
+    staff_member_id: strawberry.ID | None = strawberry.field(description="The staff member who made the change.")
+    provider: str | None = strawberry.field(description="The payment provider whose event made the change.")
+    provider_event_id: str | None = personal(OrderEventRow.provider_event_id)
+    privacy: strawberry.Private[RowPrivacy | None] = None
+
+    @classmethod
+    def from_row(cls, row: OrderEventRow, subject_id: uuid.UUID | None, guard: PrivacyGuard) -> OrderEvent:
+        return cls(**guard.shape(cls, subject_id, {  # type: ignore[arg-type]
+            "transition": lifecycle.Transition(row.transition),
+            "from_status": lifecycle.OrderStatus(row.from_status),
+            "to_status": lifecycle.OrderStatus(row.to_status),
+            "occurred_at": row.occurred_at,
+            "staff_member_id": encode_id("StaffMember", row.staff_user_id) if row.staff_user_id else None,
+            "provider": row.provider,
+            "provider_event_id": row.provider_event_id,
+        }))
+
+
 @strawberry.type
 class OrderAddress:
     street: str | None = personal(OrderRow.address_street)
@@ -115,7 +140,7 @@ class Order:
     )
     number: str | None = personal(OrderRow.order_number)
     placed_at: datetime | None = personal(OrderRow.placed_at)
-    status: OrderStatus | None = personal(OrderRow.status)
+    status: OrderStatus | None = personal(OrderRow.status)  # type: ignore[valid-type]
     payment_method: PaymentMethod | None = personal(OrderRow.payment_method)
     payment_reference: str | None = personal(OrderRow.payment_reference,
                                              description="The payment provider's reference.")
@@ -132,6 +157,11 @@ class Order:
     async def lines(self, info: strawberry.Info[BaseContext, None]) -> list[OrderLine]:
         rows = await order_lines(info.context).load(self.row_id)
         return [OrderLine.from_row(row, self.currency, self.subject_id, self.guard) for row in rows]
+
+    @strawberry.field(description="The order's changes of state, oldest first.")
+    async def history(self, info: strawberry.Info[BaseContext, None]) -> list[OrderEvent]:
+        rows = await order_events(info.context).load(self.row_id)
+        return [OrderEvent.from_row(row, self.subject_id, self.guard) for row in rows]
 
     @classmethod
     def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> Order:

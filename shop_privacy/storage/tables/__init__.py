@@ -9,7 +9,7 @@ from .customers import Customer, PendingRegistration
 from .disclosures import Disclosure, OutboxMessage
 from .erasure_ledger import ErasureLedgerEntry
 from .mail import AccountMail
-from .orders import Order, OrderLine
+from .orders import Order, OrderEvent, OrderLine
 from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
 
@@ -25,6 +25,7 @@ __all__ = [
     "ErasureLedgerEntry",
     "LoginThrottle",
     "Order",
+    "OrderEvent",
     "OrderLine",
     "OutboxMessage",
     "PasswordResetToken",

@@ -1,4 +1,5 @@
-"""Orders and their lines: a snapshot of prices, VAT and the customer's contact at order time (P07)."""
+"""Orders and their lines: a snapshot of prices, VAT and the customer's contact at order time (P07); and
+the record of each change of an order's state (paid, delivered, cancelled, refunded)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class Order(SQLModel, table=True):
         UniqueConstraint("customer_id", "idempotency_key", name="uq_order_idempotency"),
         # Order history, newest first, is a keyset scan of this index.
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
+        # A payment provider's callback finds its order by the provider's payment reference.
+        Index("ix_orders_payment_reference", "payment_reference"),
     )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
@@ -147,3 +150,30 @@ class OrderLine(SQLModel, table=True):
     line_net_minor: int = personal_field(_accounting(_HISTORY, "Line amount excl. VAT", "Radbelopp exkl. moms"))
     line_vat_minor: int = personal_field(_accounting(_HISTORY, "Line VAT", "Moms på raden"))
     line_total_minor: int = personal_field(_accounting(_HISTORY, "Line total incl. VAT", "Radbelopp inkl. moms"))
+
+
+class OrderEvent(SQLModel, table=True):
+    """One change of an order's state: what, when, and who made it (a staff member's id, or a payment
+    provider's event id), never who the customer is. Part of the accounting record (P13)."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        # A provider's event changes an order once, however often it is delivered: the insert that records
+        # it is what claims it. Staff changes have no provider (NULLs never collide).
+        UniqueConstraint("provider", "provider_event_id", name="uq_order_event_provider_event"),
+    )
+
+    id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
+    order_id: uuid.UUID = parent_field("orders", foreign_key="orders.id", index=True, ondelete="CASCADE")
+    transition: str = personal_field(_accounting(_HISTORY, "Change of the order", "Ändring av beställningen"),
+                                     max_length=16)
+    from_status: str = personal_field(_accounting(_HISTORY, "Status before", "Status före"), max_length=24)
+    to_status: str = personal_field(_accounting(_HISTORY, "Status after", "Status efter"), max_length=24)
+    occurred_at: datetime = personal_field(_accounting(_HISTORY, "Changed", "Ändrad"), default_factory=utc_now,
+                                           sa_type=UTCDateTime)
+    staff_user_id: uuid.UUID | None = plain_field(default=None)  # the staff member who made the change
+    provider: str | None = plain_field(default=None, max_length=16)  # stripe, paypal, swish
+    provider_event_id: str | None = personal_field(
+        _accounting("user.financial.payment_reference", "Payment provider's event", "Betalleverantörens händelse"),
+        default=None, max_length=255,
+    )

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from shop_privacy.privacy.card_numbers import contains_card_number, luhn_valid
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services
-from shop_privacy.storage.tables import Order, OrderLine
+from shop_privacy.storage.tables import Order, OrderEvent, OrderLine
 
 from .conftest import client_for
 from .helpers import (
@@ -413,3 +413,21 @@ def test_p08_domain_lines_and_their_registrant_data_are_declared_for_the_contrac
     registry = RECIPIENTS["domain_registry"]
     assert registry.purposes == ("order_fulfilment",)
     assert "user.behavior.purchase_history.domain_name" in registry.categories
+
+
+@pytest.mark.policy("P13")
+async def test_p13_an_order_paid_at_checkout_has_the_payment_in_its_history(
+    client: StorefrontClient, services: Services, catalogue: dict, unique_email: str
+) -> None:
+    await _shopper(client, services, unique_email)
+    (await client.gql(CHECKOUT, _checkout("CARD_STRIPE"))).ok()
+    (await client.gql(ADD_TO_CART, {"input": {"productId": (await product_ids(client))["HOSTING-BUSINESS"]}})).ok()
+    (await client.gql(CHECKOUT, _checkout("INVOICE", "checkout-key-0002", organisationNumber="5560360793"))).ok()
+    async with services.db.read() as session:
+        events = (await session.exec(select(OrderEvent.order_id, OrderEvent.transition, OrderEvent.from_status,
+                                            OrderEvent.to_status, OrderEvent.provider))).all()
+        orders = {o.payment_method: o for o in (await session.exec(select(Order))).scalars().all()}  # type: ignore[call-overload]
+    card, invoice = orders["CARD_STRIPE"], orders["INVOICE"]
+    assert card.status == "PAID" and invoice.status == "PENDING_PAYMENT"
+    # The card payment the provider authorised at checkout; nothing for the invoice, which is not paid yet.
+    assert [tuple(e) for e in events] == [(card.id, "pay", "PENDING_PAYMENT", "PAID", "stripe")]

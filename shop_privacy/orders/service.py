@@ -19,6 +19,7 @@ from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, ServiceUnavailable, Unauthenticated
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
 from ..payments.providers import (
+    PROVIDER_OF_METHOD,
     PaymentFailed,
     PaymentMethod,
     PaymentOutcome,
@@ -30,7 +31,7 @@ from ..storage.locks import lock_customer
 from ..storage.tables import Cart, Customer, Order, OrderEvent, OrderLine
 from ..storage.types import utc_now
 from ..validation import ClientKey, Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
-from .lifecycle import OrderStatus
+from .lifecycle import OrderStatus, Transition
 from .numbers import new_order_number
 
 logger = logging.getLogger("shop_privacy.orders")
@@ -264,9 +265,13 @@ class OrderService:
             raise ServiceUnavailable("The payment could not be started; nothing was charged.",
                                      reason="payment_failed") from None
         order.payment_reference = started.reference
-        if started.outcome is PaymentOutcome.AUTHORISED:
-            order.status = OrderStatus.PAID.value
         session.add(order)
+        if started.outcome is PaymentOutcome.AUTHORISED:
+            # Paid at checkout: the order's history shows the payment like one a provider reports later.
+            order.status = OrderStatus.PAID.value
+            session.add(OrderEvent(order_id=order.id, transition=Transition.PAY.value,
+                                   from_status=OrderStatus.PENDING_PAYMENT.value, to_status=order.status,
+                                   occurred_at=placed_at, provider=PROVIDER_OF_METHOD.get(method)))
         session.add_all(_order_lines(order.id, view))
         await self._carts.empty(session, cart)
         await session.flush()

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput, NotFound
 from ..payments.callbacks import PaymentEvent
-from ..payments.providers import PaymentMethod
+from ..payments.providers import PROVIDER_OF_METHOD, PaymentMethod
 from ..rights.requests import RequestKind, RequestStatus
 from ..rights.service import Rights
 from ..storage.database import Database
@@ -29,10 +29,7 @@ logger = logging.getLogger("shop_privacy.orders")
 
 # The payment methods each provider's events may change.
 PROVIDER_METHODS: dict[str, frozenset[PaymentMethod]] = {
-    "stripe": frozenset({PaymentMethod.CARD_STRIPE}),
-    "paypal": frozenset({PaymentMethod.CARD_PAYPAL}),
-    "swish": frozenset({PaymentMethod.SWISH}),
-}
+    provider: frozenset({method}) for method, provider in PROVIDER_OF_METHOD.items()}
 
 
 @dataclass(frozen=True)

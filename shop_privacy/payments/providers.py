@@ -21,6 +21,14 @@ class PaymentMethod(enum.StrEnum):
     SWISH = "SWISH"
 
 
+# The provider behind each method whose callbacks report on its payments (an invoice has none).
+PROVIDER_OF_METHOD: Mapping[PaymentMethod, str] = {
+    PaymentMethod.CARD_STRIPE: "stripe",
+    PaymentMethod.CARD_PAYPAL: "paypal",
+    PaymentMethod.SWISH: "swish",
+}
+
+
 class PaymentOutcome(enum.StrEnum):
     AUTHORISED = "AUTHORISED"  # money secured: the order is paid
     PENDING = "PENDING"  # the customer still has to act (invoice, redirect)

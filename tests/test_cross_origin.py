@@ -130,6 +130,7 @@ async def test_p21_same_origin_requests_need_no_cors(api: StorefrontClient, uniq
         assert _cors_headers(answer.headers) == {}
 
 
+@pytest.mark.policy("P21")
 async def test_without_listed_origins_no_origin_gets_cors_headers(
     database_url: str, tmp_path: Path
 ) -> None:

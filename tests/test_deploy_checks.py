@@ -173,6 +173,7 @@ def test_p21_create_app_in_production_refuses_with_the_same_lines(database_url: 
     ]
 
 
+@pytest.mark.policy("P21")
 async def test_development_apps_are_not_held_to_the_deploy_rules(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(database_url, tmp_path, secret_key=None, storefront_url="http://localhost:8000")
     assert "SHOP_PRIVACY_ENV" in _variables(settings)

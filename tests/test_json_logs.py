@@ -49,6 +49,7 @@ def _parsed(stream: io.StringIO) -> list[dict[str, object]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
+@pytest.mark.policy("P21")
 def test_a_json_line_has_time_level_logger_message_and_the_request_id() -> None:
     record = logging.LogRecord("shop_privacy.rights", logging.INFO, __file__, 1, "export issued request_id=%s", ("r1",),
                                None)
@@ -112,6 +113,7 @@ async def test_p21_lines_written_during_a_request_carry_its_id_and_no_personal_d
     assert unique_email not in json_lines.getvalue()
 
 
+@pytest.mark.policy("P21")
 def test_configure_logging_switches_root_handlers_to_json_only_when_asked(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -34,6 +34,7 @@ from .orders.transitions import OrderTransitions
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
 from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
+from .privacy.retention import FiscalYear
 from .privacy.vocabulary import extend as extend_vocabulary
 from .retention.sweep import RetentionSweep
 from .rights.erasure import Eraser
@@ -141,7 +142,8 @@ def build_services(
     rights = Rights(
         db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mail_queue, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
-        Eraser(subject_map), RequestQueue(settings.max_page_size),
+        Eraser(subject_map, fiscal_year=FiscalYear(settings.fiscal_year_start_month)),
+        RequestQueue(settings.max_page_size),
         ErasureLedger(db, signer, settings.secret, settings.erasure_ledger_file),
     )
     access_log = AccessLog(db, settings.secret, settings.max_page_size)

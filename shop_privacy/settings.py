@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     retention_order_ip_days: int = Field(90, ge=1)
     retention_inactive_account_days: int = Field(3 * 365, ge=30)
     retention_inactivity_warning_days: int = Field(30, ge=1)
+    # The month the shop's fiscal year starts (1: the calendar year); every bookkeeping deadline counts from
+    # the end of the fiscal year an order was placed in.
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
     retention_bookkeeping_years: int = Field(7, ge=7)  # the Bookkeeping Act's minimum
 
     # Failed logins inside the window before a lock-out, per account and per client address.

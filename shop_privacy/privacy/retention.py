@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,46 @@ def _rule(key: str, anchor: str, period: timedelta | None, en: str, sv: str,
     return key, RetentionRule(key, anchor, period, en, sv, years)
 
 
-def end_of_fiscal_year(moment: datetime | date) -> date:
-    """The fiscal year is the calendar year (the Swedish default for most companies)."""
-    return date(moment.year, 12, 31)
+@dataclass(frozen=True)
+class FiscalYear:
+    """The shop's fiscal year, from the first day of `start_month`: 1 is the calendar year (the Swedish
+    default); a company may have a broken fiscal year ("brutet räkenskapsår"), e.g. July to June."""
+
+    start_month: int = 1
+
+    def start_of(self, moment: datetime | date) -> date:
+        """The first day of the fiscal year `moment` falls in."""
+        year = moment.year if moment.month >= self.start_month else moment.year - 1
+        return date(year, self.start_month, 1)
+
+    def end_of(self, moment: datetime | date, *, years_after: int = 0) -> date:
+        """The last day of the fiscal year `moment` falls in, `years_after` years later (counted from the
+        next year's start, so a fiscal year ending on 29 February never lands on a day that does not exist)."""
+        start = self.start_of(moment)
+        return date(start.year + 1 + years_after, start.month, 1) - timedelta(days=1)
+
+    def kept_until_cutoff(self, now: datetime, years: int) -> datetime:
+        """Rows placed before this moment are more than `years` past the end of their fiscal year."""
+        start = self.start_of(now)
+        return datetime(start.year - years, start.month, 1, tzinfo=UTC)
 
 
-def erase_on(rule: RetentionRule, anchors: Mapping[str, datetime | date | None]) -> date | None:
+CALENDAR_YEAR = FiscalYear()
+
+
+def end_of_fiscal_year(moment: datetime | date, fiscal_year: FiscalYear = CALENDAR_YEAR) -> date:
+    return fiscal_year.end_of(moment)
+
+
+def erase_on(rule: RetentionRule, anchors: Mapping[str, datetime | date | None],
+             fiscal_year: FiscalYear = CALENDAR_YEAR) -> date | None:
     """The day a value under `rule` is due for erasure, from the row's anchor values; None while it
     lasts as long as something else does (the account, the employment)."""
     if rule.anchor == "end_of_fiscal_year":
         placed = anchors.get("placed_at")
         if placed is None:
             return None
-        end = end_of_fiscal_year(placed)
-        return date(end.year + rule.years, end.month, end.day)
+        return fiscal_year.end_of(placed, years_after=rule.years)
     base = anchors.get(rule.anchor)
     if base is None or rule.period is None:
         return None

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
@@ -21,7 +21,7 @@ from sqlmodel import select as sqlmodel_select
 from ..audit.access_log import AccessLog
 from ..mail.queue import MailQueue
 from ..mail.templates import compose
-from ..privacy.retention import RETENTION_RULES
+from ..privacy.retention import RETENTION_RULES, FiscalYear
 from ..rights.erasure import HOLDING_STATUSES
 from ..rights.requests import Channel, RequestKind, RequestStatus
 from ..rights.service import ErasureOutcome, Rights
@@ -105,9 +105,11 @@ class RetentionSweep:
             assert period is not None
             return period
 
+        fiscal_year = FiscalYear(s.fiscal_year_start_month)
+
         def bookkeeping_cutoff(now: datetime) -> datetime:
-            # Seven years after the end of the fiscal (calendar) year the order was placed in.
-            return datetime(now.year - s.retention_bookkeeping_years, 1, 1, tzinfo=UTC)
+            # Seven years after the end of the fiscal year the order was placed in.
+            return fiscal_year.kept_until_cutoff(now, s.retention_bookkeeping_years)
 
         orders, carts, mails = _t(Order), _t(Cart), _t(AccountMail)
         finished = ["sent", "failed"]

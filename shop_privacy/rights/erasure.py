@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..orders.lifecycle import HOLDS_ERASURE
 from ..privacy.declarations import Erasure, PersonalData
 from ..privacy.purposes import PURPOSES, LegalBasis
-from ..privacy.retention import RETENTION_RULES, RetentionRule, erase_on
+from ..privacy.retention import CALENDAR_YEAR, RETENTION_RULES, FiscalYear, RetentionRule, erase_on
 from ..storage.columns import APPEND_ONLY
 from ..storage.tables import Order
 from .subject_map import Subject, SubjectMap, SubjectTable
@@ -82,19 +82,22 @@ def legal_reason(declaration: PersonalData) -> str:
     return "; ".join(f"{p.description_en} ({p.legal_basis})" for p in binding)
 
 
-def _cutoff(rule: RetentionRule, today: date) -> tuple[str, datetime] | None:
+def _cutoff(rule: RetentionRule, today: date, fiscal_year: FiscalYear) -> tuple[str, datetime] | None:
     """(anchor column, moment): rows whose anchor is before it are past this rule's retention."""
     if rule.anchor == "end_of_fiscal_year":
-        return "placed_at", datetime(today.year - rule.years, 1, 1, tzinfo=UTC)
+        return "placed_at", fiscal_year.kept_until_cutoff(datetime.combine(today, datetime.min.time(), UTC),
+                                                          rule.years)
     if rule.period is None:
         return None
     return rule.anchor, datetime.combine(today, datetime.min.time(), UTC) - rule.period
 
 
 class Eraser:
-    def __init__(self, subject_map: SubjectMap, conditions: Mapping[str, Condition] = CONDITIONS) -> None:
+    def __init__(self, subject_map: SubjectMap, conditions: Mapping[str, Condition] = CONDITIONS,
+                 fiscal_year: FiscalYear = CALENDAR_YEAR) -> None:
         self._map = subject_map
         self._conditions = conditions
+        self._fiscal_year = fiscal_year
 
     async def holds(self, session: AsyncSession, customer_id: uuid.UUID) -> list[str]:
         rows = (await session.exec(sqlmodel_select(Order.order_number, Order.status).where(
@@ -122,7 +125,7 @@ class Eraser:
         deleted = 0
         # Rows past the retention of everything they keep go entirely; so do rows that keep nothing.
         for rule in {RETENTION_RULES[d.retention] for _, d in kept if d.retention in RETENTION_RULES}:
-            cut = _cutoff(rule, today)
+            cut = _cutoff(rule, today, self._fiscal_year)
             if cut is not None and cut[0] in table.c:
                 deleted += await _rowcount(session, delete(table).where(where, table.c[cut[0]] < cut[1]))
         if not kept:
@@ -187,7 +190,7 @@ class Eraser:
                 latest = await session.scalar(select(func.max(table.c[anchor])).where(condition))
                 if latest is None:
                     continue  # no row keeps it
-                until = erase_on(rule, {anchor: _aware(latest)}) if rule else None
+                until = erase_on(rule, {anchor: _aware(latest)}, self._fiscal_year) if rule else None
             else:
                 if not await session.scalar(select(func.count()).select_from(table).where(condition)):
                     continue

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from ..privacy.retention import RETENTION_RULES, erase_on
+from ..privacy.retention import RETENTION_RULES, FiscalYear, erase_on
 from ..settings import Settings
 from ..storage.database import Database
 from ..storage.tables import Customer, Disclosure
@@ -99,6 +99,7 @@ class DataExport:
         # Decided once per section, not per value: how each column's values are written.
         converters = [(c.name, c.converter()) for c in columns]
         anchors = {"placed_at" if r.anchor == "end_of_fiscal_year" else r.anchor for r in rules}
+        fiscal_year = FiscalYear(self._settings.fiscal_year_start_month)
         wanted = list(dict.fromkeys([key_column, *([parent_column] if parent_column else []),
                                      *(c.name for c in columns), *(a for a in anchors if a in entry.table.c)]))
 
@@ -114,7 +115,7 @@ class DataExport:
                             id=str(row[key_column]),
                             parent=str(row[parent_column]) if parent_column else None,
                             values={name: convert(row[name]) for name, convert in converters},
-                            erase_on={rule.key: _iso(erase_on(rule, _anchors(rule, row, subject_anchors)))
+                            erase_on={rule.key: _iso(erase_on(rule, _anchors(rule, row, subject_anchors), fiscal_year))
                                       for rule in rules},
                         )
 

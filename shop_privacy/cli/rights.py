@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from .context import CommandContext, add_parser
+from .context import OK, PROBLEM, CommandContext, add_parser
 
 
 def register(commands: Any) -> None:
@@ -26,14 +27,38 @@ def register(commands: Any) -> None:
                          help="the ledger file (or its directory); default: $SHOP_PRIVACY_ERASURE_LEDGER_FILE")
     reapply.add_argument("--dry-run", action="store_true", help="report what would be erased; change nothing")
     reapply.add_argument("--json", action="store_true", help="print the report as JSON")
+    overdue = add_parser(rights_commands, "overdue",
+                         help="open data-subject requests due within --within-days, and overdue ones "
+                         "(exit status 1 when any is overdue)")
+    overdue.add_argument("--within-days", type=int, default=7, metavar="DAYS",
+                         help="how far ahead to look (default: %(default)s)")
+    overdue.add_argument("--json", action="store_true", help="print the requests as JSON")
     rights.set_defaults(handler=rights_command)
 
 
 def rights_command(args: argparse.Namespace, context: CommandContext) -> int:
     from ..rights import ledger_commands
 
+    if args.rights_command == "overdue":
+        return overdue_command(args, context)
+
     settings, shop = context.settings, context.shop
     if args.rights_command == "ledger":
         return ledger_commands.export_ledger(args.since, settings=settings, services_for=shop.services)
     return ledger_commands.reapply(args.ledger, dry_run=args.dry_run, as_json=args.json, settings=settings,
                                    services_for=shop.services)
+
+
+def overdue_command(args: argparse.Namespace, context: CommandContext) -> int:
+    from ..rights.overdue import due_requests, print_due, window
+    from ..storage.types import utc_now
+
+    now = utc_now()
+
+    async def work(services: Any) -> Any:
+        async with services.db.read() as session:
+            return await services.rights.queue.due_by(session, now + window(args.within_days))
+
+    due = due_requests(context.run(work), now)
+    print_due(due, sys.stdout, as_json=args.json, within_days=args.within_days)
+    return PROBLEM if any(item.overdue for item in due) else OK

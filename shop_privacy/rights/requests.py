@@ -91,6 +91,13 @@ class RequestQueue:
             query.order_by(col(SubjectRequest.due_at), col(SubjectRequest.id)).limit(first + 1))).all())
         return page_of(rows, first, after, lambda r: encode_cursor(_CURSOR, r.due_at.isoformat(), str(r.id)))
 
+    async def due_by(self, session: AsyncSession, moment: datetime) -> list[SubjectRequest]:
+        """Open requests due by `moment` (overdue ones included), soonest due first: what the DPO must
+        answer, or extend, now (Art. 12(3))."""
+        query = select(SubjectRequest).where(col(SubjectRequest.status).in_(OPEN_STATUSES),
+                                             col(SubjectRequest.due_at) <= moment)
+        return list((await session.exec(query.order_by(col(SubjectRequest.due_at), col(SubjectRequest.id)))).all())
+
     async def for_customer(self, session: AsyncSession, customer_id: uuid.UUID) -> list[SubjectRequest]:
         query = select(SubjectRequest).where(SubjectRequest.customer_id == customer_id)
         return list((await session.exec(query.order_by(col(SubjectRequest.received_at).desc()))).all())

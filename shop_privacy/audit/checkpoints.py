@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ..storage.durable_append import append_lines
 
 FORMAT = "shop-privacy/access-log-checkpoint/1"
 FILE_NAME = "access-log-checkpoints.jsonl"  # inside a directory named instead of a file
@@ -133,12 +134,7 @@ def append(path: Path, checkpoint: Checkpoint) -> Path:
         "at": checkpoint.taken_at.astimezone(UTC).isoformat(), "signature": checkpoint.signature,
     }, separators=(",", ":")) + "\n"
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(descriptor, line.encode())
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        append_lines(path, line)
     except OSError as error:
         raise CheckpointFileError(f"cannot write {path}: {error.strerror or error}") from None
     return path

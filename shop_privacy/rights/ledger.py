@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..storage.database import Database
+from ..storage.durable_append import append_lines
 from ..storage.tables import ErasureLedgerEntry
 from ..tokens import Signer
 from ..validation import normalise_email
@@ -159,12 +159,7 @@ def append(path: Path, entries: Sequence[LedgerEntry], key: LedgerKey) -> Path:
     path = resolve(path)
     text = "".join(line_of(entry, key) + "\n" for entry in entries)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(descriptor, text.encode())
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        append_lines(path, text)
     except OSError as error:
         raise LedgerFileError(f"cannot write {path}: {error.strerror or error}") from None
     return path

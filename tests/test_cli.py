@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,13 +13,9 @@ import pytest
 
 from shop_privacy.storage.migrate import current_revisions
 
+from .servers import free_port, wait_until_serving
+
 CATALOGUE = "{ products(first: 20) { edges { node { sku kind unitPrice { gross { currency } } } } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _clean_env() -> dict[str, str]:
@@ -37,21 +31,16 @@ def _post(url: str, query: str) -> dict:
 
 @pytest.mark.policy("P12")
 def test_p12_serve_demo_starts_on_a_fresh_sqlite_file_and_answers_a_catalogue_query(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "shop_privacy.cli", "serve", "--demo", "--port", str(port)],
         cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    started: list[str] = []
     try:
-        deadline = time.monotonic() + 60
-        answer = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                answer = _post(f"http://127.0.0.1:{port}/graphql", CATALOGUE)
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert answer is not None, process.stdout.read() if process.poll() is not None else "no answer"
+        assert process.stdout is not None
+        started = wait_until_serving(process.stdout)
+        answer = _post(f"http://127.0.0.1:{port}/graphql", CATALOGUE)
         products = [edge["node"] for edge in answer["data"]["products"]["edges"]]
         assert {p["kind"] for p in products} == {"DOMAIN", "HOSTING", "SSL", "EMAIL"}
         assert {p["sku"] for p in products} >= {"DOMAIN-SE", "DOMAIN-COM", "DOMAIN-NU"}
@@ -60,7 +49,7 @@ def test_p12_serve_demo_starts_on_a_fresh_sqlite_file_and_answers_a_catalogue_qu
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
-    assert "demo@example.se" in output
+    assert "demo@example.se" in "".join(started) + output
 
 
 def test_db_upgrade_creates_the_schema_at_head(tmp_path: Path) -> None:

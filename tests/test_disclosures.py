@@ -249,14 +249,18 @@ async def test_p25_a_worker_killed_mid_run_loses_no_message(services: Services) 
     ids = await _queue(services, 20)
     delivered: list[uuid.UUID] = []
 
-    class Slow:
+    busy = asyncio.Event()
+
+    class StallsOnTheFourth:
         async def deliver(self, message: Outgoing) -> None:
-            await asyncio.sleep(0.01)
+            if len(delivered) == 3:
+                busy.set()
+                await asyncio.Event().wait()  # never returns: the worker dies while it waits here
             delivered.append(message.id)
 
-    services.outbox.adapters = {"stripe": Slow()}
+    services.outbox.adapters = {"stripe": StallsOnTheFourth()}
     worker = asyncio.create_task(services.outbox.run_once(batch=20))
-    await asyncio.sleep(0.05)
+    await busy.wait()
     worker.cancel()  # the process dies half-way through its batch
     with pytest.raises(asyncio.CancelledError):
         await worker

@@ -7,10 +7,8 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,6 +22,7 @@ from shop_privacy.web.middleware import ACCESS_LOGGER, RedactTokens
 
 from .conftest import make_settings
 from .helpers import ME, StorefrontClient, create_customer, login
+from .servers import free_port, wait_until_serving
 
 pytestmark = pytest.mark.anyio
 
@@ -132,34 +131,25 @@ def test_configure_logging_switches_root_handlers_to_json_only_when_asked(
     assert "uvicorn.access" in json_config["loggers"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.policy("P07")
 def test_p07_serve_with_json_logs_writes_only_json_lines_with_request_ids(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("SHOP_PRIVACY_")}
     env.update(SHOP_PRIVACY_LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{tmp_path / 'shop.db'}")
     process = subprocess.Popen([sys.executable, "-m", "shop_privacy.cli", "serve", "--port", str(port)], cwd=tmp_path,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started: list[str] = []
     try:
-        deadline = time.monotonic() + 60
-        answered = False
-        while time.monotonic() < deadline and process.poll() is None and not answered:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/health",
-                                             headers={"X-Request-ID": "probe-7f3a9c21-0003"})
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    answered = response.status == 200
-            except OSError:
-                time.sleep(0.2)
-        assert answered, process.stderr.read() if process.poll() is not None else "no answer"
+        assert process.stderr is not None
+        started = wait_until_serving(process.stderr)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/health",
+                                         headers={"X-Request-ID": "probe-7f3a9c21-0003"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=20)
+    stderr = "".join(started) + stderr
     log_lines = [line for line in stderr.splitlines() if line.strip()]
     access_lines = [line for line in stdout.splitlines() if line.startswith("{")]
     assert log_lines and all(json.loads(line)["level"] for line in log_lines), stderr

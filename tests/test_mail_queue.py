@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -33,6 +32,7 @@ from shop_privacy.storage.types import utc_now
 
 from .conftest import client_for, make_settings
 from .helpers import PASSWORD, create_customer, login
+from .servers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -52,12 +52,6 @@ class _SmtpRecorder:
 
     def kinds_to(self, address: str) -> list[str]:
         return [str(m["X-Shop-Mail-Kind"]) for m in self.messages if address in str(m["To"])]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Backend:
@@ -107,7 +101,7 @@ async def _run_cli(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path:
 
 @pytest.fixture
 def smtp_port() -> Iterator[int]:
-    yield _free_port()
+    yield free_port()
 
 
 @pytest.mark.policy("P24")

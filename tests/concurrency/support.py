@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -26,6 +25,7 @@ from shop_privacy.storage.types import utc_now
 
 from ..conftest import TEST_SECRET
 from ..helpers import COMPLETE_PROFILE, GraphQLResponse, StorefrontClient
+from ..servers import free_port, wait_until_serving
 
 T = TypeVar("T")
 
@@ -85,12 +85,6 @@ def codes_of(responses: Iterable[GraphQLResponse]) -> list[str]:
 # App servers in their own processes
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Server:
     process: subprocess.Popen[str]
@@ -101,7 +95,7 @@ class Server:
 
 
 def _start(database_url: str, tmp_path: Path, index: int, extra_env: dict[str, str]) -> Server:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -119,14 +113,11 @@ def _start(database_url: str, tmp_path: Path, index: int, extra_env: dict[str, s
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     assert process.stderr is not None
-    seen: list[str] = []
-    for line in process.stderr:  # uvicorn says when it is ready; a failed start ends the stream
-        seen.append(line)
-        if "Application startup complete" in line:
-            break
-    else:
+    try:
+        wait_until_serving(process.stderr)
+    except RuntimeError:
         process.wait(timeout=10)
-        raise RuntimeError("the app server did not start:\n" + "".join(seen[-20:]))
+        raise
     # Keep reading its log so a full pipe never blocks the server.
     threading_drain(process)
     return Server(process, f"http://127.0.0.1:{port}")

@@ -21,7 +21,7 @@ from sqlalchemy.pool import QueuePool
 from shop_privacy.storage.faults import Fault, classify
 from shop_privacy.storage.urls import DatabaseURL
 
-from .tcp_proxy import free_port
+from ..servers import free_port
 
 pytestmark = pytest.mark.policy("P15")
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import col
 
 from shop_privacy.services import Services
@@ -151,3 +151,19 @@ def app_servers(database_url: str, tmp_path: Path, count: int = 2,
                 server.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.process.kill()
+
+
+@contextmanager
+def before_each_statement(services: Services, hook: Callable[[str], None]) -> Iterator[None]:
+    """`hook(statement)` runs before every SQL statement the app's engine sends (to fail it, or to let
+    another connection act at that exact point), for the duration of the block."""
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        hook(statement)
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)

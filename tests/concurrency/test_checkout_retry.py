@@ -8,11 +8,10 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlmodel import select
 from starlette.applications import Starlette
 
@@ -22,7 +21,7 @@ from shop_privacy.storage.tables import Order
 
 from ..conftest import client_for
 from ..helpers import CHECKOUT
-from .support import shoppers
+from .support import before_each_statement, shoppers
 
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P15")]
 
@@ -33,16 +32,12 @@ def order_lines_unreadable(services: Services) -> Iterator[None]:
     error: Exception = (sqlite3.OperationalError("disk I/O error") if services.db.url.is_sqlite
                         else psycopg.OperationalError("server closed the connection unexpectedly"))
 
-    def fail(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def fail(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT") and "order_lines" in statement:
             raise error
 
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", fail)
-    try:
+    with before_each_statement(services, fail):
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", fail)
 
 
 async def test_p15_a_checkout_answer_lost_after_the_commit_is_recovered_by_retrying_the_same_key(

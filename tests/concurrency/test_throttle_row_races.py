@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event
 
 from shop_privacy.accounts.throttle import Throttle
 from shop_privacy.services import Services
 from shop_privacy.storage.tables import LoginThrottle
 from shop_privacy.storage.urls import DatabaseURL
+
+from .support import before_each_statement
 
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P21")]
 
@@ -30,7 +30,7 @@ def between_statements(services: Services, on_insert: Callable[[], None],
     `on_read_after_insert` just before its next read of the table: once each."""
     state = {"inserted": False, "done": False}
 
-    def hook(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def hook(statement: str) -> None:
         if "login_throttle" not in statement or state["done"]:
             return
         if statement.lstrip().upper().startswith("INSERT") and not state["inserted"]:
@@ -40,12 +40,8 @@ def between_statements(services: Services, on_insert: Callable[[], None],
             state["done"] = True
             on_read_after_insert()
 
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", hook)
-    try:
+    with before_each_statement(services, hook):
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", hook)
 
 
 async def test_p21_a_guess_whose_throttle_row_another_login_made_and_deleted_is_still_counted(

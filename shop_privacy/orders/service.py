@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -139,29 +139,13 @@ class OrderService:
     async def lines_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderLine]]:
-        wanted = list(set(order_ids))
-        grouped: dict[uuid.UUID, list[OrderLine]] = defaultdict(list)
-        if wanted:
-            query = select(OrderLine).where(col(OrderLine.order_id).in_(wanted)).order_by(
-                col(OrderLine.order_id), col(OrderLine.position)
-            )
-            for line in (await session.exec(query)).all():
-                grouped[line.order_id].append(line)
-        return grouped
+        return await _by_order(session, OrderLine, order_ids, col(OrderLine.position))
 
     async def events_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, list[OrderEvent]]:
         """Each order's changes of state, oldest first."""
-        wanted = list(set(order_ids))
-        grouped: dict[uuid.UUID, list[OrderEvent]] = defaultdict(list)
-        if wanted:
-            query = select(OrderEvent).where(col(OrderEvent.order_id).in_(wanted)).order_by(
-                col(OrderEvent.order_id), col(OrderEvent.occurred_at), col(OrderEvent.id)
-            )
-            for event in (await session.exec(query)).all():
-                grouped[event.order_id].append(event)
-        return grouped
+        return await _by_order(session, OrderEvent, order_ids, col(OrderEvent.occurred_at), col(OrderEvent.id))
 
     # Checkout
 
@@ -281,6 +265,21 @@ class OrderService:
         await self._disclosures.disclose(session, recipient, customer_id=customer_id, purpose=purpose, row=order,
                                          reference=order.order_number)
         return order
+
+
+_PerOrder = TypeVar("_PerOrder", OrderLine, OrderEvent)
+
+
+async def _by_order(session: AsyncSession, model: type[_PerOrder], order_ids: Iterable[uuid.UUID],
+                    *order_by: Any) -> dict[uuid.UUID, list[_PerOrder]]:
+    """The rows of `model` that belong to each of the orders, in one query, each order's in `order_by`."""
+    wanted = list(set(order_ids))
+    grouped: dict[uuid.UUID, list[_PerOrder]] = defaultdict(list)
+    if wanted:
+        query = select(model).where(col(model.order_id).in_(wanted)).order_by(col(model.order_id), *order_by)
+        for row in (await session.exec(query)).all():
+            grouped[row.order_id].append(row)
+    return grouped
 
 
 def _require_contact(customer: Customer) -> None:

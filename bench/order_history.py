@@ -6,7 +6,8 @@ Two ways of answering "this customer's 50 newest orders, with all their lines":
   real ASGI app (httpx.AsyncClient with httpx.ASGITransport: in process, no network). Each request pays
   for what a real one does: Starlette and the middleware, the session look-up behind the bearer token,
   strawberry (parse, validate, security extensions, execution), the async SQLAlchemy/SQLModel reads
-  (the orders, then the lines of the whole page through a dataloader), the GraphQL types, JSON both ways.
+  (the session, the orders, then the lines of the whole page, in one read transaction), the GraphQL
+  types, JSON both ways.
 * Plain SQL: the same 50 orders and their lines, read with the sync driver directly (sqlite3 or
   psycopg) on one open connection: two queries, the rows built into plain Python dicts.
 

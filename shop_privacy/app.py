@@ -22,15 +22,18 @@ from .services import Services, build_services
 from .settings import Settings, SettingsError
 from .storage.inventory import check_declarations
 from .storage.migrate import check_at_head
+from .web.account_pages import account_page_routes
 from .web.cross_origin import CrossOriginPolicy, origin_of
 from .web.export_download import export_download_route
 from .web.faults import DatabaseFaults
+from .web.gc_tuning import tune_garbage_collector
 from .web.graphql_view import GraphQLView
 from .web.health import health_routes
 from .web.log_context import RequestIdLogContext
 from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
 from .web.payment_callbacks import payment_callback_routes
 from .web.startup import Startup, StartupFirst
+from .web.trusted_documents import TrustedDocuments
 from .web.unsubscribe import unsubscribe_routes
 
 logger = logging.getLogger("shop_privacy")
@@ -60,7 +63,8 @@ def create_app(
     for plugin in services.plugins:
         if plugin.metadata is not None:
             check_declarations(plugin.metadata)
-    storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production)
+    storefront = GraphQLView(storefront_schema(settings), services, graphiql=not settings.production,
+                             trusted_documents=TrustedDocuments.from_settings(settings))
     staff = GraphQLView(admin_schema(settings), services, graphiql=not settings.production,
                         context_class=AdminContext)
 
@@ -71,6 +75,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await startup.ensure()
+        tune_garbage_collector(settings.gc_generation0_threshold)
         logger.info("shop_privacy started environment=%s database=%s", settings.environment,
                     services.db.url.url.get_backend_name())
         yield
@@ -85,6 +90,7 @@ def create_app(
             *unsubscribe_routes(services),
             *payment_callback_routes(services),
             *health_routes(services.db),
+            *(account_page_routes() if settings.account_pages_served else ()),
         ],
         middleware=[
             # Log lines written for a request carry its id, whatever answers it.

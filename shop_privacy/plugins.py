@@ -4,6 +4,7 @@ every export and erasure by construction."""
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +47,18 @@ class Plugin:
     categories: Mapping[str, str] = field(default_factory=dict)
     purposes: Sequence[Purpose] = ()
     retention_rules: Sequence[RetentionRule] = ()
-    # Steps the retention sweep runs for the plugin's own tables, one per rule it enforces.
+    # Deprecated: declare the rule on the table instead (`__table_args__ = swept(sweep(...))`, see
+    # `shop_privacy.storage.columns`), and the sweep derives the step. Steps given here still run.
     retention_steps: Sequence[Step] = ()
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"plugin name {self.name!r}: use lower-case letters, digits and _ "
                              "(at most 40, starting with a letter)")
+        if self.retention_steps:
+            warnings.warn(f"plugin {self.name!r}: Plugin.retention_steps is deprecated; declare the retention rule "
+                          "on the table with swept(sweep(...)) and the sweep derives the step",
+                          DeprecationWarning, stacklevel=3)
 
     @property
     def version_table(self) -> str:

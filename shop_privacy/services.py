@@ -19,6 +19,7 @@ from .accounts.registration import Registration
 from .accounts.throttle import Throttle
 from .audit.access_log import AccessLog
 from .backoff import Backoff
+from .breaches.register import BreachRegister
 from .carts.service import CartService
 from .catalogue.service import CatalogueService
 from .consents.ledger import ConsentLedger
@@ -29,6 +30,7 @@ from .disclosures.service import Disclosures
 from .mail.mailer import MailBackend, Mailer, OutboxFolder, Smtp
 from .mail.queue import MailQueue
 from .marketing.abandoned_carts import AbandonedCarts
+from .marketing.printed_mailings import PrintedMailings
 from .orders.service import OrderService
 from .orders.transitions import OrderTransitions
 from .payments.providers import PaymentMethod, PaymentProvider, sandbox_providers
@@ -36,6 +38,7 @@ from .plugins import Plugin
 from .privacy.recipients import RECIPIENTS
 from .privacy.retention import FiscalYear
 from .privacy.vocabulary import extend as extend_vocabulary
+from .restriction.service import Restrictions
 from .retention.sweep import RetentionSweep
 from .rights.erasure import Eraser
 from .rights.export import DataExport
@@ -76,10 +79,13 @@ class Services:
     staff: StaffAccounts
     access_log: AccessLog
     rights: Rights
+    restrictions: Restrictions
     retention: RetentionSweep
     abandoned_carts: AbandonedCarts
+    printed_mailings: PrintedMailings
     plugins: tuple[Plugin, ...]
     order_transitions: OrderTransitions
+    breaches: BreachRegister
 
 
 def build_services(
@@ -132,6 +138,7 @@ def build_services(
         throttle=throttle,
         carts=carts,
         consent_ledger=ledger,
+        disclosures=disclosures,
     )
     authentication = Authentication(deps)
     subject_map = SubjectMap(
@@ -139,12 +146,15 @@ def build_services(
         {**_core_resolvers(throttle), **{k: v for p in plugins for k, v in p.resolvers.items()}},
     )
     profiles = Profiles(deps)
+    queue = RequestQueue(settings.max_page_size)
+    restrictions = Restrictions(db, settings, queue, mail_queue, consents, ledger, disclosures)
     rights = Rights(
         db, settings, PasswordCheck(db, hasher, throttle), throttle, signer, mail_queue, profiles, disclosures,
         DataExport(db, settings, subject_map, [e for p in plugins for e in p.exporters]),
         Eraser(subject_map, fiscal_year=FiscalYear(settings.fiscal_year_start_month)),
-        RequestQueue(settings.max_page_size),
+        queue,
         ErasureLedger(db, signer, settings.secret, settings.erasure_ledger_file),
+        restrictions,
     )
     access_log = AccessLog(db, settings.secret, settings.max_page_size)
     return Services(
@@ -156,7 +166,7 @@ def build_services(
         hasher=hasher,
         catalogue=CatalogueService(settings.max_page_size),
         carts=carts,
-        orders=OrderService(db, carts, payment_providers, disclosures, settings.max_page_size),
+        orders=OrderService(db, carts, payment_providers, disclosures, settings.max_page_size, signer),
         authentication=authentication,
         registration=Registration(deps, authentication),
         credentials=Credentials(deps),
@@ -175,11 +185,15 @@ def build_services(
         ), throttle),
         access_log=access_log,
         rights=rights,
+        restrictions=restrictions,
         retention=RetentionSweep(db, settings, rights, mail_queue, access_log,
-                                 plugin_steps=[step for p in plugins for step in p.retention_steps]),
+                                 plugin_steps=[step for p in plugins for step in p.retention_steps],
+                                 metadatas=[p.metadata for p in plugins if p.metadata is not None]),
         abandoned_carts=AbandonedCarts(db, consents, links, mailer),
+        printed_mailings=PrintedMailings(db, disclosures),
         plugins=tuple(plugins),
-        order_transitions=OrderTransitions(db, rights),
+        order_transitions=OrderTransitions(db, rights, disclosures),
+        breaches=BreachRegister(db, settings.secret),
     )
 
 

@@ -193,6 +193,30 @@ class Settings(BaseSettings):
     # How old a signed callback may be before it is refused as a possible replay (Stripe's default: 5 minutes).
     payment_webhook_tolerance_seconds: int = Field(300, ge=1)
 
+    # Data-subject requests (docs/requests-and-breaches.md). The DPO (at `dpo_email`, in this language) is
+    # reminded of open requests this many days before their due date, and of overdue ones, once a day.
+    request_reminder_days: int = Field(7, ge=1)
+    dpo_language: Literal["sv", "en"] = "sv"
+    # How long the link that confirms the identity of someone who asked by e-mail stays valid.
+    identity_challenge_max_age_seconds: int = Field(7 * 24 * 3600, ge=3600)
+    # The reference account pages under /account/ (docs/account-pages.md): None serves them in development
+    # only; a shop that wants them in production says True, and False turns them off everywhere.
+    account_pages: bool | None = None
+    # Fast read path (docs/performance.md). After start-up the objects alive then are frozen out of the
+    # garbage collector's reach and its youngest generation collects at this many allocations (CPython's
+    # default is 700): full collections of the start-up objects were the latency tail. 0 leaves the
+    # collector as the interpreter set it.
+    gc_generation0_threshold: int = Field(50_000, ge=0)
+    # Trusted documents: a JSON file mapping each document's SHA-256 hash (hex) to its text, produced by
+    # the storefront's build; requests may then send `documentId` or
+    # `extensions.persistedQuery.sha256Hash` instead of the text.
+    trusted_documents_file: Path | None = None
+    # Refuse every operation whose document is not in that file (UNTRUSTED_DOCUMENT), on both endpoints.
+    trusted_documents_only: bool = False
+    # Run the storefront's supported trusted read documents through their compiled plans (docs/performance.md);
+    # off, every document runs through the general executor.
+    trusted_documents_compiled: bool = True
+
     @property
     def production(self) -> bool:
         return self.environment == "production"
@@ -204,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def sandbox_payments_enabled(self) -> bool:
         return (not self.production) if self.payments_sandbox is None else self.payments_sandbox
+
+    @property
+    def account_pages_served(self) -> bool:
+        return (not self.production) if self.account_pages is None else self.account_pages
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

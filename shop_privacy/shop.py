@@ -54,12 +54,14 @@ class Shop:
     def check_declarations(self) -> None:
         """Add the plugins' vocabulary, then check every stored column's declaration, the package's and the
         plugins': raises `VocabularyConflict` or `InventoryError` (naming the valid values)."""
+        from .privacy.cookies import check_cookie_tags
         from .privacy.vocabulary import extend
         from .storage.inventory import check_declarations
 
         for plugin in self.plugins:
             extend(categories=plugin.categories, purposes=plugin.purposes, retention_rules=plugin.retention_rules,
                    source=f"plugin {plugin.name!r}")
+        check_cookie_tags()
         check_declarations()
         for plugin in self.plugins:
             if plugin.metadata is not None:

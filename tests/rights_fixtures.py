@@ -7,7 +7,7 @@ import json
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shop_privacy.audit.access_log import AccessRead
@@ -28,6 +28,7 @@ from shop_privacy.storage.tables import (
     OutboxMessage,
     PasswordResetToken,
     PendingRegistration,
+    ProcessingLimit,
     Product,
     Rectification,
     SubjectRequest,
@@ -94,6 +95,11 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
         session.add(Disclosure(customer_id=customer.id, recipient="stripe", purpose="payment",
                                legal_basis="contract", categories="user.contact.email", fields="orders.email",
                                reference=orders[1].order_number))
+        # A disclosure required by law, whose confidentiality (P20) has ended: shown again.
+        session.add(Disclosure(customer_id=customer.id, recipient="Polismyndigheten", purpose="legal_obligation",
+                               legal_basis="legal_obligation", categories="user.contact.email", fields="",
+                               reference="B 1234-26", confidential_until=now - timedelta(days=1),
+                               confidential_reason="Sekretess under förundersökningen"))
         session.add(OutboxMessage(customer_id=customer.id, recipient="stripe", kind="disclose",
                                   payload='{"data": {"email": "' + email + '"}}'))
         session.add(AccountMail(customer_id=customer.id, kind="password_changed", recipient=email,
@@ -111,7 +117,14 @@ async def seed_everything(services: Services, email: str, *, order_status: str =
                                   request_id="req-seed"))
         session.add(SubjectRequest(customer_id=customer.id, kind="export", status="completed", channel="email",
                                    due_at=now + timedelta(days=30), completed_at=now, hold_reason="none",
-                                   identity_verification="BankID", report='{"seeded": true}'))
+                                   identity_verification="BankID", report='{"seeded": true}',
+                                   extended_at=now - timedelta(hours=5), extension_reason="Seeded: many systems",
+                                   identity_verified_at=now - timedelta(hours=7)))
+        # A refused objection (so it stops nothing), with every column filled.
+        session.add(ProcessingLimit(customer_id=customer.id, request_id=uuid.uuid4(), kind="objection",
+                                    purpose="fraud_prevention", status="refused", grounds="I never pay late",
+                                    decided_at=now, decision_reason="Card fraud on the account in 2026",
+                                    lifted_at=now, decided_by=uuid.uuid4()))
         # In life a ledger entry exists once the customer is erased; seeded so that every table has a row.
         session.add(ErasureLedgerEntry(request_id=uuid.uuid4(), customer_id=customer.id,
                                        email_hash=services.rights.ledger.email_hash(email),
@@ -128,7 +141,8 @@ def unzip(data: bytes) -> tuple[dict[str, Any], str]:
     return json.loads(archive.read("data.json")), archive.read("index.html").decode()
 
 
-async def export_of(services: Services, customer_id: uuid.UUID) -> tuple[dict[str, Any], str]:
+async def export_of(services: Services, customer_id: uuid.UUID,
+                    now: datetime | None = None) -> tuple[dict[str, Any], str]:
     subject = await services.rights.export.subject(customer_id)
     assert subject is not None
-    return unzip(b"".join([chunk async for chunk in services.rights.export.zip_stream(subject)]))
+    return unzip(b"".join([chunk async for chunk in services.rights.export.zip_stream(subject, now)]))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 
-SERVING = "Application startup complete"  # uvicorn's line, in text or JSON log format
+# uvicorn's lines, in text or JSON log format: the app has started, and the socket is listening. A single
+# process says the first before it binds the socket, so a request between the two is refused: wait for both.
+SERVING = ("Application startup complete", "Uvicorn running on")
 
 
 def free_port() -> int:
@@ -19,8 +21,10 @@ def wait_until_serving(log: Iterable[str]) -> list[str]:
     """Reads the server's log line by line until uvicorn says it serves, and returns the lines read. A
     server that exits first ends the stream: then RuntimeError, with its last lines."""
     seen: list[str] = []
+    waiting = set(SERVING)
     for line in log:
         seen.append(line)
-        if SERVING in line:
+        waiting = {sign for sign in waiting if sign not in line}
+        if not waiting:
             return seen
     raise RuntimeError("the server did not start:\n" + "".join(seen[-20:]))

@@ -46,10 +46,13 @@ def test_p12_serve_demo_starts_on_a_fresh_sqlite_file_and_answers_a_catalogue_qu
         assert {p["sku"] for p in products} >= {"DOMAIN-SE", "DOMAIN-COM", "DOMAIN-NU"}
         assert all(p["unitPrice"]["gross"]["currency"] == "SEK" for p in products)
         assert (tmp_path / "shop_privacy.db").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/account/", timeout=5) as pages:
+            assert pages.status == 200 and b"static/app.js" in pages.read()  # the reference account pages
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=20)
     assert "demo@example.se" in "".join(started) + output
+    assert f"Account pages: http://127.0.0.1:{port}/account/" in "".join(started) + output
 
 
 def test_db_upgrade_creates_the_schema_at_head(tmp_path: Path) -> None:

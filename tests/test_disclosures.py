@@ -135,7 +135,8 @@ async def test_p17_no_disclosure_without_a_declared_recipient_and_purpose(servic
 def test_p18_marketing_recipients_are_declared_with_their_fields_and_need_consent() -> None:
     for key in ("google_ads", "facebook", "printer"):
         recipient = RECIPIENTS[key]
-        assert recipient.purposes == ("marketing",) and PURPOSES["marketing"].needs_consent
+        # Marketing (and, for the ad networks, their cookies in the browser): every purpose needs consent.
+        assert "marketing" in recipient.purposes and all(PURPOSES[p].needs_consent for p in recipient.purposes)
         assert recipient.categories and recipient.transfer_basis
     assert RECIPIENTS["printer"].categories == ("user.name", "user.contact.address")
     assert PURPOSES[RECIPIENTS["google_analytics"].purposes[0]].needs_consent
@@ -288,5 +289,6 @@ async def test_consents_of_a_visitor_follow_them_into_their_account(
     (await login(client, unique_email)).ok()
     consents = (await client.gql("{ myConsents { purpose granted } }")).ok()["myConsents"]
     assert {c["purpose"]: c["granted"] for c in consents} == {"NEWSLETTER": False, "MARKETING": False,
-                                                             "PERSONALISATION": False, "ANALYTICS": True}
+                                                             "PERSONALISATION": False, "ANALYTICS": True,
+                                                             "MARKETING_COOKIES": False}
     assert client.http.cookies.get("sp_visitor") is None

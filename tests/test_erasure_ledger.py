@@ -71,7 +71,8 @@ async def opened(tmp_path: Path, ledger_path: Path) -> AsyncIterator[Any]:
 
 
 async def erase_by_dpo(services: Services, customer_id: uuid.UUID) -> SubjectRequest:
-    request = await services.rights.register(uuid.uuid4(), customer_id, RequestKind.ERASURE, "BankID")
+    request = await services.rights.register(uuid.uuid4(), customer_id, RequestKind.ERASURE, "BankID",
+                                             channel=Channel.IN_PERSON)
     return await services.rights.run(request.id)
 
 
@@ -217,7 +218,7 @@ async def test_p24_every_way_an_erasure_completes_leaves_one_ledger_entry_in_the
         again = services.rights.queue.open(session, by_dpo, RequestKind.ERASURE, Channel.EMAIL)
     await services.rights.run(again.id)
 
-    expected = {(self_service, "self_service"), (by_dpo, "email"), (inactive, "retention")}
+    expected = {(self_service, "self_service"), (by_dpo, "in_person"), (inactive, "retention")}
     rows = await ledger_rows(services)
     assert {(r.customer_id, r.channel) for r in rows} == expected and len(rows) == 3
     held = ledger_file.read(ledger_path, services.rights.ledger.key)

@@ -181,9 +181,10 @@ async def test_p22_a_crash_between_the_commit_and_the_send_leaves_the_export_lin
     staff = await services.staff.create({"email": f"dpo.{uuid.uuid4().hex[:6]}@shop.example", "display_name": "Dana",
                                          "role": "dpo", "password": "Personal-Lösen-För-Stab-7"})
     _no_kick(services, monkeypatch)
-    from shop_privacy.rights.requests import RequestKind
+    from shop_privacy.rights.requests import Channel, RequestKind
 
-    request = await services.rights.register(staff.id, customer_id, RequestKind.EXPORT, "BankID")
+    request = await services.rights.register(staff.id, customer_id, RequestKind.EXPORT, "BankID",
+                                             channel=Channel.IN_PERSON)
     assert (await services.rights.run(request.id)).status == "completed"
     await services.mailer.flush()
     assert backend.accepted == []  # the process "died" before its attempt
@@ -224,7 +225,7 @@ async def test_p24_an_erasure_that_fails_half_way_sends_no_erasure_mail(
         raise RuntimeError("disk full")
 
     # The last step of the erasure, after its mail is queued, fails: the whole erasure rolls back.
-    monkeypatch.setattr(services.rights._disclosures, "queue", disk_full)
+    monkeypatch.setattr(services.rights._disclosures, "notify", disk_full)
     with pytest.raises(RuntimeError):
         await services.rights.erase_if_still(customer_id, true(), _channel())
     await services.mailer.flush()

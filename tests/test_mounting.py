@@ -4,6 +4,7 @@ values (issue 10)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,6 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 from shop_privacy import cli
+from shop_privacy.app import create_app
 from shop_privacy.plugins import Plugin
 from shop_privacy.privacy import purposes, retention, taxonomy
 from shop_privacy.privacy.declarations import NOT_PERSONAL, Erasure, SubjectLink, personal
@@ -24,10 +26,12 @@ from shop_privacy.privacy.inventory import InventoryError
 from shop_privacy.privacy.purposes import LegalBasis, Purpose, StaffRole
 from shop_privacy.privacy.retention import RetentionRule
 from shop_privacy.privacy.vocabulary import VocabularyConflict
+from shop_privacy.services import Services
 from shop_privacy.settings import Settings
 from shop_privacy.shop import Shop
 from shop_privacy.storage.columns import PRIVACY_INFO_KEY
 from shop_privacy.storage.migrate import SchemaNotCurrent
+from shop_privacy.storage.tables import Customer
 
 PRODUCTS = "{ products(first: 1) { edges { node { sku } } } }"
 
@@ -172,3 +176,30 @@ def test_a_plugin_name_must_be_usable_in_its_version_table_name() -> None:
     with pytest.raises(ValueError, match="plugin name 'Support Tickets'"):
         Plugin("Support Tickets")
     assert Plugin("support_tickets").version_table == "alembic_version_support_tickets"
+
+
+@pytest.mark.policy("P02")
+@pytest.mark.anyio
+async def test_p02_create_app_refuses_to_start_when_a_package_column_loses_its_declaration(
+    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Services built beforehand: only create_app's own check stands between the gap and serving.
+    phone = Customer.__table__.c.phone  # type: ignore[attr-defined]
+    monkeypatch.delitem(phone.info, PRIVACY_INFO_KEY)
+    with pytest.raises(InventoryError) as raised:
+        create_app(settings, services=services)
+    assert "customers.phone: undeclared column" in str(raised.value)
+
+
+@pytest.mark.policy("P02")
+@pytest.mark.anyio
+async def test_p02_create_app_refuses_a_plugin_table_with_an_undeclared_column(
+    settings: Settings, services: Services
+) -> None:
+    metadata = MetaData()
+    Table("gift_notes", metadata, Column("id", Uuid, primary_key=True, info={PRIVACY_INFO_KEY: NOT_PERSONAL}),
+          Column("customer_id", Uuid, info={PRIVACY_INFO_KEY: SubjectLink()}), Column("recipient_phone", String))
+    with_plugin = dataclasses.replace(services, plugins=(*services.plugins, Plugin("gifts", metadata=metadata)))
+    with pytest.raises(InventoryError) as raised:
+        create_app(settings, services=with_plugin)
+    assert "gift_notes.recipient_phone: undeclared column" in str(raised.value)

@@ -85,8 +85,8 @@ async def test_p11_p13_a_retention_run_removes_exactly_what_is_due_and_a_second_
     services: Services, catalogue: dict
 ) -> None:
     ids = await _seed(services, catalogue)
-    dry = await services.retention.run(dry_run=True, now=NOW)
     before = await snapshot(services)
+    dry = await services.retention.run(dry_run=True, now=NOW)
     assert await snapshot(services) == before  # a dry run changes nothing
     result = await services.retention.run(now=NOW)
     assert result.steps == dry.steps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -83,12 +83,19 @@ async def test_p24_p13_erasure_leaves_only_the_accounting_minimum_listed_in_its_
     retained = {c["category"]: c for c in report["categories"] if c["outcome"] == "retained"}
     removed = {c["category"] for c in report["categories"] if c["outcome"] == "removed"}
     assert {"user.contact.email", "user.contact.phone_number", "user.device.ip_address", "user.name.first",
-            "user.name.last", "user.authorization.credentials", "user.behavior.shopping_cart",
-            "user.consent"} <= removed
+            "user.name.last", "user.authorization.credentials", "user.behavior.shopping_cart"} <= removed
+    # The proof of what was consented to and withdrawn stays, without contact details, three years (P27).
+    erased_on = datetime.fromisoformat(report["erasedAt"]).date()
+    assert "user.consent" not in removed
+    assert retained["user.consent"]["until"] == (erased_on + timedelta(days=3 * 365)).isoformat()
+    assert "legal_obligation" in " ".join(retained["user.consent"]["reasons"])
     # The accounting minimum, with the legal reason and the day it goes.
     assert "user.government_id.org_number" in retained and "user.contact.organization" in retained
     assert "Bookkeeping" in " ".join(retained["user.behavior.purchase_history"]["reasons"])
-    assert retained["user.behavior.purchase_history"]["until"] == f"{utc_now().year + 7}-12-31"
+    # Seven years after the end of the (calendar) fiscal year the invoice order was placed in.
+    async with services.db.reader() as session:
+        placed_at = (await session.get(Order, seeded.invoice_order_id)).placed_at  # type: ignore[union-attr]
+    assert retained["user.behavior.purchase_history"]["until"] == f"{placed_at.year + 7}-12-31"
     assert "user.privacy.access_log" in retained  # who read the data stays, for accountability
 
     async with services.db.reader() as session:
@@ -239,7 +246,7 @@ async def test_staff_accounts_cannot_be_erased_as_customers(app: Starlette, serv
 
     staff_as_customer = encode_id("Customer", decode_id("StaffMember", me) or uuid.uuid4())
     response = await dpo.gql("""mutation($c: ID!) { registerSubjectRequest(input: {customerId: $c, kind: ERASURE,
-      identityVerification: "in person"}) { id } }""", {"c": staff_as_customer})
+      channel: IN_PERSON, identityVerification: "in person"}) { id } }""", {"c": staff_as_customer})
     assert response.codes == ["NOT_FOUND"]
     assert (await dpo.gql("{ me { id } }")).ok()["me"]["id"] == me
 

@@ -187,6 +187,22 @@ async def test_p22_the_link_downloads_the_package_for_that_customers_session_onl
     await anonymous.http.aclose()
 
 
+@pytest.mark.policy("P26")
+async def test_p26_the_downloaded_data_json_is_machine_readable_versioned_and_valid_against_the_published_schema(
+    exporter_client: StorefrontClient, unique_email: str
+) -> None:
+    (await exporter_client.gql(UPDATE_PROFILE, {"input": {"phone": "+46709876543"}})).ok()
+    issued = (await exporter_client.gql(REQUEST_EXPORT, {"password": PASSWORD})).ok()["requestDataExport"]
+    document, _ = unzip((await exporter_client.http.get(issued["downloadUrl"])).content)
+    _validate(document)  # the schema shipped in the package, the one docs/ points readers to
+    assert (document["format"], document["version"]) == (SCHEMA["properties"]["format"]["const"], 1)
+    customers = next(s for s in document["sections"] if s["name"] == "customers")
+    values = customers["rows"][0]["values"]
+    assert values["email"] == unique_email and values["phone"] == "+46709876543"
+    # Each column says what it is, so another service can read it without this package.
+    assert all({"name", "categories", "purposes", "retention"} <= set(c) for c in customers["columns"])
+
+
 @pytest.mark.policy("P22")
 async def test_p22_the_link_is_refused_after_it_expires(
     exporter_client: StorefrontClient, monkeypatch: pytest.MonkeyPatch

@@ -39,10 +39,10 @@ async def test_p14_the_dpo_registers_an_emailed_erasure_runs_it_and_sees_the_rep
     seeded = await seed_everything(services, unique_email)
     dpo = await staff_client(app, services, "dpo")
     registered = (await dpo.gql(REGISTER, {"input": {
-        "customerId": encode_id("Customer", seeded.customer_id), "kind": "ERASURE",
-        "identityVerification": "Replied from the account's address; order number confirmed",
+        "customerId": encode_id("Customer", seeded.customer_id), "kind": "ERASURE", "channel": "LETTER",
+        "identityVerification": "Signed letter; order number confirmed",
         "receivedAt": "2026-11-02T09:00:00+00:00"}})).ok()["registerSubjectRequest"]
-    assert (registered["status"], registered["channel"]) == ("RECEIVED", "EMAIL")
+    assert (registered["status"], registered["channel"]) == ("RECEIVED", "LETTER")
     assert registered["dueAt"].startswith("2026-12-02")
     queue = (await dpo.gql(QUEUE, {"status": "RECEIVED"})).ok()["subjectRequests"]["edges"]
     assert [edge["node"]["id"] for edge in queue] == [registered["id"]]
@@ -65,18 +65,19 @@ async def test_p14_only_the_dpo_works_the_queue_and_identity_must_be_noted(
     assert (await support.gql(QUEUE.replace("ACCOUNTABILITY", "CUSTOMER_SERVICE"))).codes == ["FORBIDDEN"]
     dpo = await staff_client(app, services, "dpo")
     blank = await dpo.gql(REGISTER, {"input": {"customerId": encode_id("Customer", customer_id), "kind": "EXPORT",
-                                               "identityVerification": "  "}})
+                                               "channel": "IN_PERSON", "identityVerification": "  "}})
     assert blank.codes == ["BAD_USER_INPUT"]
+    assert blank.errors[0]["extensions"]["reason"] == "identity_unverified"
 
 
 @pytest.mark.policy("P14")
-async def test_p14_an_emailed_export_request_mails_the_customer_a_link(
+async def test_p14_a_posted_export_request_mails_the_customer_a_link(
     app: Starlette, services: Services, outbox: Outbox, unique_email: str
 ) -> None:
     customer_id = await create_customer(services, unique_email)
     dpo = await staff_client(app, services, "dpo")
     registered = (await dpo.gql(REGISTER, {"input": {
-        "customerId": encode_id("Customer", customer_id), "kind": "EXPORT",
+        "customerId": encode_id("Customer", customer_id), "kind": "EXPORT", "channel": "LETTER",
         "identityVerification": "Called back on the phone number on file"}})).ok()["registerSubjectRequest"]
     assert (await dpo.gql(RUN, {"id": registered["id"]})).ok()["runSubjectRequest"]["status"] == "COMPLETED"
     assert await outbox.link_token(unique_email, "data_export")

@@ -34,14 +34,15 @@ NOT_EXPOSED = {
     "consents.visitor_key": "a hash of the visitor's cookie: a key, never shown",
     "outbox_messages": "messages to recipients, delivered and dropped; their fields are logged as disclosures",
     "carts.updated_at": "bookkeeping of the row",
-    "rectifications": "the change history is part of the export",
     "account_mails": "mails queued to the customer, cleared soon after sending; shown by the export",
     "erasure_ledger": "kept for erased customers only, to erase them again in a restored backup; in the export",
+    "processing_limits": "shown through the requests' reports and Customer.processingRestricted; in the export",
 }
 
 # Fields that are not personal fields although their type carries personal data, and why.
 PLAIN_FIELDS = {
-    "Customer.id", "Customer.address", "Order.id", "Order.customerId", "Order.contact", "Order.lines",
+    "Customer.id", "Customer.address", "Customer.processingRestricted",
+    "Order.id", "Order.customerId", "Order.contact", "Order.lines",
     "OrderContact.address", "Cart.id", "Cart.lines", "CartLine.id", "StaffMember.id",
     "AccessLogEntry.sequence", "AccessLogEntry.staffMemberId", "AccessLogEntry.subjectId",
     "AccessLogEntry.requestId", "LoginPayload.customer", "LoginPayload.cartMerged", "LoginPayload.sessionToken",
@@ -51,9 +52,15 @@ PLAIN_FIELDS = {
     "ConsentRecord.source", "ConsentRecord.policyVersion", "ConsentState.history",
     # The order's changes of state; who made them is a staff id or a payment provider's name.
     "Order.history", "OrderEvent.staffMemberId", "OrderEvent.provider",
+    # A disclosure's opaque id, and whether it is confidential now (from confidentialUntil; the DPO only).
+    "DisclosureEntry.id", "DisclosureEntry.confidential",
+    # The cookie banner's questions are the shop's declarations; only the answers are the visitor's.
+    "CookieConsent.purposes", "CookiePurpose.purpose", "CookiePurpose.description", "CookiePurpose.tags",
 }
-# Types that hold no personal data of their own (catalogue, money amounts, paging).
-PLAIN_TYPES = {"Product", "Money", "TaxedMoney", "PageInfo", "Accepted", "PrivacyNotice", "Query", "Mutation"}
+# Types that hold no personal data of their own (catalogue, money amounts, paging; the breach register,
+# which records categories and counts of what a breach touched, never who, and the DPO's staff id).
+PLAIN_TYPES = {"Product", "Money", "TaxedMoney", "PageInfo", "Accepted", "PrivacyNotice", "CookieTag", "Query",
+               "Mutation", "Breach", "BreachEntry"}
 
 
 @pytest.mark.parametrize("name", sorted(FILES))

@@ -11,7 +11,8 @@ from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
 from shop_privacy.privacy.declarations import Erasure, Mask, personal
-from shop_privacy.storage.columns import personal_field, plain_field, subject_field
+from shop_privacy.privacy.retention import sweep
+from shop_privacy.storage.columns import personal_field, plain_field, subject_field, swept
 from shop_privacy.storage.types import UTCDateTime, utc_now
 
 from .vocabulary import SUPPORT, SUPPORT_REQUEST, TICKET_RETENTION
@@ -28,6 +29,8 @@ def _ticket(en: str, sv: str, *, mask: Mask = Mask.NONE) -> object:
 
 class SupportTicket(SupportTicketsModel, table=True):
     __tablename__ = "support_tickets"
+    # The retention sweep deletes tickets two years after they were closed: no code of the plugin's own.
+    __table_args__ = swept(sweep("closed_support_tickets", TICKET_RETENTION, "closed_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     # The data subject: export and erasure find a customer's tickets by this column.

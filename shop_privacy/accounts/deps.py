@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..carts.service import CartService
 from ..consents.ledger import ConsentLedger
+from ..disclosures.service import Disclosures
 from ..mail.queue import MailQueue
 from ..sessions import SessionStore
 from ..settings import Settings
@@ -29,6 +30,8 @@ class AccountDeps:
     throttle: Throttle
     carts: CartService
     consent_ledger: ConsentLedger
+    # A correction is passed on to the recipients that had the corrected data (P23).
+    disclosures: Disclosures
 
     def link(self, path: str, token: str) -> str:
         return f"{self.settings.storefront_url.rstrip('/')}/{path}?token={token}"

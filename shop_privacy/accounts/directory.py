@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
+from ..restriction.limits import stopped_for
 from ..storage.tables import Customer
 
 # Keyed on creation time and id, never a name or address; the creation time is personal data too, so
@@ -45,9 +46,11 @@ class CustomerDirectory:
         self._max_page_size = max_page_size
 
     async def search(self, session: AsyncSession, search: str | None, *, first: int,
-                     after: str | None) -> Page[Customer]:
+                     after: str | None, purpose: str | None = None) -> Page[Customer]:
+        """Under `purpose`, customers who restricted their processing or objected to that purpose are not
+        matched at all: a search compares their data, which is processing too (Art. 18, 21)."""
         first = check_page_size(first, self._max_page_size)
-        query = select(Customer)
+        query = select(Customer).where(~stopped_for(purpose))
         term = (search or "").strip().lower()
         kind = search_kind(term)
         if kind is SearchKind.EMAIL:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..errors import BadUserInput, InvalidCredentials, NotFound
@@ -58,6 +59,12 @@ class ProfileUpdated:
     email_change_pending: bool
 
 
+@dataclass(frozen=True)
+class Correction:
+    rectification: Rectification  # which field, when, by whom; never the old value
+    recipients_told: list[str]
+
+
 def record_rectifications(session: AsyncSession, customer_id: uuid.UUID, columns: list[str], *, changed_by: str,
                           request_id: str) -> None:
     """What changed, when, by whom, through which request; never the old value (P23)."""
@@ -72,6 +79,14 @@ class Profiles:
 
     async def get(self, session: AsyncSession, customer_id: uuid.UUID) -> Customer | None:
         return await session.get(Customer, customer_id)
+
+    async def corrections(self, session: AsyncSession, customer_id: uuid.UUID) -> list[Correction]:
+        """The customer's corrections, newest first, each with the recipients that were told (P23)."""
+        told = await self._deps.disclosures.told_of_corrections(session, customer_id)
+        query = (select(Rectification).where(Rectification.customer_id == customer_id)
+                 .order_by(col(Rectification.changed_at).desc(), col(Rectification.id)))
+        return [Correction(row, told.get((row.request_id, row.field), []))
+                for row in (await session.exec(query)).all()]
 
     async def update(self, viewer: Viewer, data: dict[str, Any], *, request_id: str,
                      client_ip: str | None = None) -> ProfileUpdated:
@@ -127,6 +142,8 @@ class Profiles:
                 customer.updated_at = utc_now()
                 session.add(customer)
                 record_rectifications(session, customer.id, changed, changed_by=changed_by, request_id=request_id)
+                await deps.disclosures.pass_on_correction(session, customer, customer.id, changed,
+                                                          reference=request_id)
                 if also is not None:
                     also(session, changed)
             if email_change is not None:
@@ -185,6 +202,7 @@ class Profiles:
             customer.updated_at = utc_now()
             session.add(customer)
             record_rectifications(session, customer.id, ["email"], changed_by="customer", request_id=request_id)
+            await deps.disclosures.pass_on_correction(session, customer, customer.id, ["email"], reference=request_id)
             # To the address the account had: its owner learns of the change even if it was not them.
             deps.mails.enqueue(session, compose("email_changed", to=old_email, language=customer.preferred_language),
                                customer_id=customer.id)

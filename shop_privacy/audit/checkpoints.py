@@ -7,6 +7,11 @@ the database's owner cannot reach closes that gap up to the checkpoint: `AccessL
 insists that the row it names is still there, unchanged. Each checkpoint is an HMAC under a key
 derived from the shop's secret key, so one cannot be forged or edited without it.
 
+The same file records each cut the log's own retention makes at its oldest end (`Cut`): the last row
+removed and its hash, signed the same way. The oldest row left then follows that cut instead of the
+beginning of the chain, so a log cut after three years still verifies, and a row removed from its start
+any other way still shows.
+
 The file holds one JSON object a line, appended to, never rewritten.
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 from ..storage.durable_append import append_lines
 
 FORMAT = "shop-privacy/access-log-checkpoint/1"
+CUT_FORMAT = "shop-privacy/access-log-cut/1"
 FILE_NAME = "access-log-checkpoints.jsonl"  # inside a directory named instead of a file
 # Operators name the file here (cron) or with `--file`/`--checkpoint`.
 ENVIRONMENT_VARIABLE = "SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE"
@@ -44,21 +50,43 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class Cut:
+    """The retention sweep removed the log's rows up to `through` (inclusive), those recorded before
+    `before`; `row_hash` is the hash of row `through`, which the oldest row left names as its previous."""
+
+    through: int
+    row_hash: str
+    before: datetime
+    taken_at: datetime
+    signature: str = ""
+    line: int = 0
+
+    def describe(self) -> str:
+        return (f"cut of {self.taken_at.isoformat(timespec='seconds')} (rows up to {self.through}, "
+                f"recorded before {self.before.isoformat(timespec='seconds')})")
+
+
+@dataclass(frozen=True)
 class CheckpointFile:
     """What a checkpoint file holds: the checkpoints signed with this shop's key and the lines that are not."""
 
     path: Path
     valid: tuple[Checkpoint, ...]
     forged_lines: tuple[int, ...]
+    cuts: tuple[Cut, ...] = ()  # signed with this shop's key
 
     @property
     def empty(self) -> bool:
-        return not self.valid and not self.forged_lines
+        return not self.valid and not self.forged_lines and not self.cuts
 
     @property
     def newest(self) -> Checkpoint | None:
         """The furthest-reaching checkpoint: the highest sequence, then the latest time."""
         return max(self.valid, key=lambda c: (c.sequence, c.taken_at), default=None)
+
+    def cut_through(self, sequence: int) -> Cut | None:
+        """The retention cut that removed the rows up to `sequence`, if one did."""
+        return next((c for c in self.cuts if c.through == sequence), None)
 
 
 class CheckpointKey:
@@ -75,9 +103,20 @@ class CheckpointKey:
     def sign(self, sequence: int, row_hash: str, taken_at: datetime) -> Checkpoint:
         return Checkpoint(sequence, row_hash, taken_at, self._mac(sequence, row_hash, taken_at))
 
-    def is_genuine(self, checkpoint: Checkpoint) -> bool:
-        expected = self._mac(checkpoint.sequence, checkpoint.row_hash, checkpoint.taken_at)
+    def is_genuine(self, checkpoint: Checkpoint | Cut) -> bool:
+        if isinstance(checkpoint, Cut):
+            expected = self._cut_mac(checkpoint.through, checkpoint.row_hash, checkpoint.before, checkpoint.taken_at)
+        else:
+            expected = self._mac(checkpoint.sequence, checkpoint.row_hash, checkpoint.taken_at)
         return hmac.compare_digest(expected, checkpoint.signature)
+
+    def _cut_mac(self, through: int, row_hash: str, before: datetime, taken_at: datetime) -> str:
+        content = json.dumps([CUT_FORMAT, through, row_hash, before.astimezone(UTC).isoformat(),
+                              taken_at.astimezone(UTC).isoformat()], separators=(",", ":"))
+        return hmac.new(self._key, content.encode(), hashlib.sha256).hexdigest()
+
+    def sign_cut(self, through: int, row_hash: str, before: datetime, taken_at: datetime) -> Cut:
+        return Cut(through, row_hash, before, taken_at, self._cut_mac(through, row_hash, before, taken_at))
 
 
 def resolve(path: Path) -> Path:
@@ -85,10 +124,23 @@ def resolve(path: Path) -> Path:
     return path / FILE_NAME if path.is_dir() else path
 
 
-def _parse(text: str, line: int) -> Checkpoint:
-    """One line; anything that is not a checkpoint's shape makes the file unreadable."""
+def _moment(value: object) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("no time zone")
+    return moment
+
+
+def _parse(text: str, line: int) -> Checkpoint | Cut:
+    """One line; anything that is not a checkpoint's (or a cut's) shape makes the file unreadable."""
     try:
         record = json.loads(text)
+        if isinstance(record, dict) and record.get("format") == CUT_FORMAT:
+            through, row_hash, signature = record["through"], record["hash"], record["signature"]
+            if not (isinstance(through, int) and not isinstance(through, bool) and through > 0
+                    and isinstance(row_hash, str) and isinstance(signature, str)):
+                raise ValueError("not a cut")
+            return Cut(through, row_hash, _moment(record["before"]), _moment(record["at"]), signature, line)
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             raise ValueError("not a checkpoint")
         sequence, row_hash, signature = record["sequence"], record["hash"], record["signature"]
@@ -116,23 +168,33 @@ def read(path: Path, key: CheckpointKey, *, missing_ok: bool = False) -> Checkpo
     except (OSError, UnicodeError) as error:
         raise CheckpointFileError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
     valid: list[Checkpoint] = []
-    forged: list[Checkpoint] = []
+    cuts: list[Cut] = []
+    forged: list[int] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
-        checkpoint = _parse(text, number)
-        (valid if key.is_genuine(checkpoint) else forged).append(checkpoint)
-    return CheckpointFile(path, tuple(valid), tuple(c.line for c in forged))
+        record = _parse(text, number)
+        if not key.is_genuine(record):
+            forged.append(record.line)
+        elif isinstance(record, Cut):
+            cuts.append(record)
+        else:
+            valid.append(record)
+    return CheckpointFile(path, tuple(valid), tuple(forged), tuple(cuts))
 
 
-def append(path: Path, checkpoint: Checkpoint) -> Path:
+def append(path: Path, checkpoint: Checkpoint | Cut) -> Path:
     """Adds one line, in one write to a file opened for appending (so two writers do not interleave),
     and waits until it is on disk: a checkpoint is only worth what survives a crash."""
     path = resolve(path)
-    line = json.dumps({
-        "format": FORMAT, "sequence": checkpoint.sequence, "hash": checkpoint.row_hash,
-        "at": checkpoint.taken_at.astimezone(UTC).isoformat(), "signature": checkpoint.signature,
-    }, separators=(",", ":")) + "\n"
+    if isinstance(checkpoint, Cut):
+        record: dict[str, object] = {
+            "format": CUT_FORMAT, "through": checkpoint.through, "hash": checkpoint.row_hash,
+            "before": checkpoint.before.astimezone(UTC).isoformat()}
+    else:
+        record = {"format": FORMAT, "sequence": checkpoint.sequence, "hash": checkpoint.row_hash}
+    record.update({"at": checkpoint.taken_at.astimezone(UTC).isoformat(), "signature": checkpoint.signature})
+    line = json.dumps(record, separators=(",", ":")) + "\n"
     try:
         append_lines(path, line)
     except OSError as error:

@@ -14,12 +14,12 @@ import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
-from . import audit, check, db, marketing, outbox, retention, rights, ropa, schema, serve, staff
+from . import audit, breaches, check, db, marketing, outbox, retention, rights, ropa, schema, serve, staff
 from .context import EXIT_STATUSES, CommandContext, add_common_options
 from .failures import describe
 
 COMMAND_GROUPS: tuple[ModuleType, ...] = (serve, db, staff, audit, schema, retention, outbox, ropa, marketing, check,
-                                          rights)
+                                          rights, breaches)
 
 
 def _version() -> str:

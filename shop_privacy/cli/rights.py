@@ -33,6 +33,11 @@ def register(commands: Any) -> None:
     overdue.add_argument("--within-days", type=int, default=7, metavar="DAYS",
                          help="how far ahead to look (default: %(default)s)")
     overdue.add_argument("--json", action="store_true", help="print the requests as JSON")
+    remind = add_parser(rights_commands, "remind",
+                        help="mail the DPO ($SHOP_PRIVACY_DPO_EMAIL) the requests due within "
+                        "$SHOP_PRIVACY_REQUEST_REMINDER_DAYS and the overdue ones not yet mailed today in that state "
+                        "(`outbox run` does this every round too)")
+    remind.add_argument("--json", action="store_true", help="print the requests mailed about as JSON")
     rights.set_defaults(handler=rights_command)
 
 
@@ -41,6 +46,8 @@ def rights_command(args: argparse.Namespace, context: CommandContext) -> int:
 
     if args.rights_command == "overdue":
         return overdue_command(args, context)
+    if args.rights_command == "remind":
+        return remind_command(args, context)
 
     settings, shop = context.settings, context.shop
     if args.rights_command == "ledger":
@@ -62,3 +69,17 @@ def overdue_command(args: argparse.Namespace, context: CommandContext) -> int:
     due = due_requests(context.run(work), now)
     print_due(due, sys.stdout, as_json=args.json, within_days=args.within_days)
     return PROBLEM if any(item.overdue for item in due) else OK
+
+
+def remind_command(args: argparse.Namespace, context: CommandContext) -> int:
+    import json
+
+    async def work(services: Any) -> Any:
+        return await services.rights.deadlines.remind()
+
+    reminded = context.run(work)
+    if args.json:
+        print(json.dumps([item.as_json() for item in reminded.requests], indent=2))
+    else:
+        print(f"reminded the DPO of {len(reminded.requests)} request(s)")
+    return OK

@@ -56,6 +56,9 @@ def serve_command(args: argparse.Namespace, context: CommandContext) -> int:
         print(f"Log in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}")
     app = context.shop.app(services)
     print(f"Storefront GraphQL: http://{args.host}:{args.port}/graphql")
+    if settings.account_pages_served:
+        # The account mails link to SHOP_PRIVACY_STOREFRONT_URL: point it at these pages to follow them here.
+        print(f"Account pages: http://{args.host}:{args.port}/account/ (mail links go to {settings.storefront_url})")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=uvicorn_log_config(settings),
                 proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0

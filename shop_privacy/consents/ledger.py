@@ -14,16 +14,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, Unauthenticated
+from ..privacy.cookies import COOKIE_PURPOSES
 from ..privacy.purposes import PURPOSES
+from ..restriction.limits import limits_of_one
 from ..storage.database import Database
 from ..storage.tables import Consent, Customer
+from ..storage.tables.disclosures import DisclosureKind
 from ..tokens import InvalidToken, Signer, new_token, token_hash
 from .service import SOURCES, ConsentService
 
 logger = logging.getLogger("shop_privacy.consents")
 
 # A visitor without an account may only answer the cookie banner.
-VISITOR_PURPOSES = frozenset({"analytics"})
+VISITOR_PURPOSES = frozenset(COOKIE_PURPOSES)
 # Granting these subscribes the customer at the recipient that runs them.
 SUBSCRIBE_ON_GRANT = {"newsletter": "mailchimp"}
 _VISITOR = "visitor"
@@ -62,7 +65,7 @@ class ConsentLedger:
     async def set(self, owner: ConsentOwner, purpose: str, granted: bool, source: str) -> ConsentChange:
         if purpose not in PURPOSES or not PURPOSES[purpose].needs_consent:
             raise BadUserInput(f"{purpose!r} does not ask for consent.", reason="not_a_consent_purpose")
-        if source not in SOURCES or source in {"unsubscribe_link", "staff"}:
+        if source not in SOURCES or source in {"unsubscribe_link", "staff", "objection"}:
             raise BadUserInput("Unknown consent source.", reason="unknown_source")
         if owner.customer_id is None and purpose not in VISITOR_PURPOSES:
             raise Unauthenticated("Log in to give or withdraw this consent.")
@@ -79,7 +82,11 @@ class ConsentLedger:
 
     async def record(self, session: AsyncSession, customer_id: uuid.UUID | None, purpose: str, granted: bool,
                      source: str, *, visitor_key: str | None = None) -> Consent:
-        """Inside the caller's transaction: the record, and what it sets in motion."""
+        """Inside the caller's transaction: the record, and what it sets in motion. A grant for a purpose the
+        customer objected to is refused until they lift the objection themselves (Art. 21(3))."""
+        if granted and customer_id is not None and purpose in (await limits_of_one(session, customer_id)).objected:
+            raise BadUserInput(f"You objected to {purpose}, so it cannot be turned on again until you lift the "
+                               "objection yourself (liftMarketingObjection).", reason="objected")
         consent = Consent(customer_id=customer_id, visitor_key=visitor_key, purpose=purpose, granted=granted,
                           source=source, policy_version=self._consents.policy_version)
         session.add(consent)
@@ -97,10 +104,10 @@ class ConsentLedger:
                 await self._disclosures.disclose(session, SUBSCRIBE_ON_GRANT[purpose], customer_id=customer_id,
                                                  purpose=purpose, row=customer)
         elif not granted:
-            recipients = await self._disclosures.recipients_of(session, customer_id, purpose=purpose)
+            received = await self._disclosures.received(session, customer_id, purpose=purpose)
             customer = await session.get(Customer, customer_id)
-            await self._disclosures.queue(session, "unsubscribe", customer_id, recipients, {
-                "purpose": purpose, "data": {"email": customer.email} if customer else {}})
+            await self._disclosures.notify(session, DisclosureKind.UNSUBSCRIBE, customer_id, received,
+                                           source=Customer, data={"email": customer.email} if customer else {})
 
     async def withdraw_by_link(self, customer_id: uuid.UUID, purpose: str) -> bool:
         """The unsubscribe link (P10): withdraws once; again, it changes nothing. True if it withdrew."""

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..storage.database import Database
 from ..storage.tables import Consent
 
-SOURCES = frozenset({"account_page", "checkout", "cookie_banner", "unsubscribe_link", "staff"})
+SOURCES = frozenset({"account_page", "checkout", "cookie_banner", "unsubscribe_link", "staff", "objection"})
 
 
 class ConsentService:

@@ -82,7 +82,65 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Your e-mail address was changed",
                "Hello,\n\nYour account now uses another e-mail address. Wasn't it you? Contact customer service.\n"),
     },
+    "restriction_lifted": {
+        "sv": ("Begränsningen av behandlingen upphör",
+               "Hej!\n\nDu bad oss begränsa behandlingen av dina uppgifter. Begränsningen upphävs nu, så vi "
+               "använder uppgifterna igen för de ändamål som står i vår integritetspolicy.\n\nSkäl: {reason}\n\n"
+               "Har du frågor, eller vill du invända, svara på det här mejlet.\n"),
+        "en": ("The restriction of your data is being lifted",
+               "Hello,\n\nYou asked us to restrict the processing of your data. The restriction is now lifted, "
+               "so we use the data again for the purposes in our privacy policy.\n\nReason: {reason}\n\n"
+               "If you have questions, or want to object, reply to this mail.\n"),
+    },
+    "objection_refused": {
+        "sv": ("Svar på din invändning",
+               "Hej!\n\nDu invände mot att vi behandlar dina uppgifter för: {purpose}. Vi fortsätter med "
+               "behandlingen, av det här skälet:\n\n{reason}\n\nDu kan klaga hos {authority}.\n"),
+        "en": ("Our answer to your objection",
+               "Hello,\n\nYou objected to our processing of your data for: {purpose}. We go on with it, for "
+               "this reason:\n\n{reason}\n\nYou can complain to {authority}.\n"),
+    },
+    "request_extended": {
+        "sv": ("Vi behöver mer tid för din begäran",
+               "Hej!\n\nVi har tagit emot din begäran ({request_kind}) men behöver mer tid för att besvara den. "
+               "Den besvaras senast {due}.\n\nSkäl: {reason}\n\nDu har rätt att klaga hos "
+               "tillsynsmyndigheten: {authority}.\n"),
+        "en": ("We need more time for your request",
+               "Hello,\n\nWe have received your request ({request_kind}) but need more time to answer it. "
+               "It will be answered by {due}.\n\nReason: {reason}\n\nYou have the right to complain to "
+               "the supervisory authority: {authority}.\n"),
+    },
+    "identity_challenge": {
+        "sv": ("Bekräfta att det är du som har skickat begäran",
+               "Hej!\n\nVi har fått en begäran ({request_kind}) om ditt konto via e-post. Bekräfta att den kommer "
+               "från dig genom att öppna länken:\n{link}\n\nLänken gäller i {days} dagar och kan användas en gång. "
+               "Har du inte skickat någon begäran kan du bortse från det här mejlet; då görs ingenting.\n"),
+        "en": ("Confirm that the request came from you",
+               "Hello,\n\nWe received a request ({request_kind}) about your account by e-mail. Confirm that it "
+               "came from you by opening this link:\n{link}\n\nThe link is valid for {days} days and works once. "
+               "If you sent no request, ignore this mail; then nothing is done.\n"),
+    },
+    "request_reminders": {
+        "sv": ("Begäranden från registrerade som snart ska vara klara",
+               "Hej!\n\nDe här begärandena ska besvaras inom en månad från mottagandet (GDPR art. 12.3):\n\n"
+               "{lines}\n\nshop-privacy rights overdue visar dem; förläng vid behov inom den första månaden.\n"),
+        "en": ("Data-subject requests due soon",
+               "Hello,\n\nThese requests must be answered within a month of receipt (GDPR Art. 12(3)):\n\n"
+               "{lines}\n\nshop-privacy rights overdue lists them; extend within the first month if needed.\n"),
+    },
 }
+
+# What each kind of request is called in the mails about it.
+REQUEST_KINDS: dict[str, dict[str, str]] = {
+    "sv": {"export": "registerutdrag", "erasure": "radering", "rectification": "rättelse",
+           "restriction": "begränsning av behandlingen", "objection": "invändning"},
+    "en": {"export": "a copy of your data", "erasure": "erasure", "rectification": "rectification",
+           "restriction": "restriction of processing", "objection": "objection"},
+}
+
+
+def request_kind(kind: str, language: str) -> str:
+    return REQUEST_KINDS.get(language, REQUEST_KINDS["en"]).get(kind, kind)
 
 
 def compose(kind: str, *, to: str, language: str, link: str = "", to_name: str | None = None,

@@ -8,12 +8,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..analytics.events import purchase_event
 from ..carts.service import CartService, CartView
 from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, ServiceUnavailable, Unauthenticated
@@ -30,6 +33,7 @@ from ..storage.database import Database
 from ..storage.locks import lock_customer
 from ..storage.tables import Cart, Customer, Order, OrderEvent, OrderLine
 from ..storage.types import utc_now
+from ..tokens import Signer
 from ..validation import ClientKey, Command, OrgNumber, SwedishMobile, is_swedish_mobile, parse
 from .lifecycle import OrderStatus, Transition
 from .numbers import new_order_number
@@ -58,8 +62,24 @@ PAYMENT_RECIPIENTS: dict[PaymentMethod, tuple[str, str]] = {
 }
 
 
-# 8–64 of A–Z, a–z, 0–9, "_" and "-", never 12 or more digits in a row: it is stored as given (P06).
+# 8–64 of A–Z, a–z, 0–9, "_" and "-"; kept only as a keyed hash (`OrderService._key_hash`).
 IdempotencyKey = ClientKey
+
+
+# What an order's and a line's view read (`schema/orders/types.py`): the history is read as Core rows of
+# these columns, without building ORM objects (nothing in a read is changed or lazily loaded). Each Row
+# answers these names as attributes, as the model instance does.
+ORDER_VIEW_COLUMNS = tuple(col(c) for c in (
+    Order.id, Order.customer_id, Order.order_number, Order.status, Order.payment_method, Order.payment_reference,
+    Order.currency, Order.subtotal_net_minor, Order.vat_minor, Order.total_minor, Order.placed_at,
+    Order.first_name, Order.last_name, Order.email, Order.phone, Order.company_name, Order.company_org_number,
+    Order.address_street, Order.address_postal_code, Order.address_city, Order.address_country,
+))
+LINE_VIEW_COLUMNS = tuple(col(c) for c in (
+    OrderLine.order_id, OrderLine.sku, OrderLine.product_name, OrderLine.kind, OrderLine.billing_period,
+    OrderLine.domain_name, OrderLine.quantity, OrderLine.unit_price_net_minor, OrderLine.vat_rate_basis_points,
+    OrderLine.line_net_minor, OrderLine.line_vat_minor, OrderLine.line_total_minor,
+))
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,9 @@ class OrderService:
         providers: Mapping[PaymentMethod, PaymentProvider],
         disclosures: Disclosures,
         max_page_size: int,
+        signer: Signer,
     ) -> None:
+        self._signer = signer
         self._db = db
         self._carts = carts
         self._providers = providers
@@ -96,8 +118,10 @@ class OrderService:
 
     async def list_orders(
         self, session: AsyncSession, customer_id: uuid.UUID, *, first: int, after: str | None
-    ) -> Page[Order]:
-        return await self._page(session, select(Order).where(Order.customer_id == customer_id), first, after)
+    ) -> Page[Row[Any]]:
+        """The customer's orders, newest first, as rows of `ORDER_VIEW_COLUMNS`."""
+        query = core_select(*ORDER_VIEW_COLUMNS).where(col(Order.customer_id) == customer_id)
+        return await self._page(session, query, first, after)
 
     async def staff_list(self, session: AsyncSession, search: OrderSearch, *, first: int,
                          after: str | None) -> Page[Order]:
@@ -116,7 +140,7 @@ class OrderService:
     async def staff_get(self, session: AsyncSession, order_id: uuid.UUID) -> Order | None:
         return await session.get(Order, order_id)
 
-    async def _page(self, session: AsyncSession, query: Any, first: int, after: str | None) -> Page[Order]:
+    async def _page(self, session: AsyncSession, query: Any, first: int, after: str | None) -> Page[Any]:
         """Newest first, keyset-paginated on (placed_at, id)."""
         first = check_page_size(first, self._max_page_size)
         if after is not None:
@@ -138,8 +162,9 @@ class OrderService:
 
     async def lines_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, list[OrderLine]]:
-        return await _by_order(session, OrderLine, order_ids, col(OrderLine.position))
+    ) -> dict[uuid.UUID, list[Row[Any]]]:
+        """Each order's lines in their order, as rows of `LINE_VIEW_COLUMNS`."""
+        return await _by_order(session, OrderLine, order_ids, col(OrderLine.position), columns=LINE_VIEW_COLUMNS)
 
     async def events_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
@@ -186,8 +211,13 @@ class OrderService:
         logger.info("order placed order_id=%s customer_id=%s method=%s", order.id, customer_id, method)
         return order
 
+    def _key_hash(self, key: str) -> str:
+        """The client's key as stored: a keyed hash, so whatever the client put in it (a card number,
+        by mistake or on purpose) never reaches the database or a backup (P06)."""
+        return self._signer.keyed_hash("idempotency_key", key)
+
     async def _by_key(self, session: AsyncSession, customer_id: uuid.UUID, key: str) -> Order | None:
-        query = select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
+        query = select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == self._key_hash(key))
         return (await session.exec(query)).first()
 
     async def _place(
@@ -220,7 +250,7 @@ class OrderService:
         order = Order(
             customer_id=customer_id,
             order_number=new_order_number(placed_at),
-            idempotency_key=command.idempotency_key,
+            idempotency_key=self._key_hash(command.idempotency_key),
             status=OrderStatus.PENDING_PAYMENT.value,
             payment_method=method.value,
             currency=view.currency,
@@ -241,6 +271,10 @@ class OrderService:
             address_country=customer.address_country,
             ip_address=client_ip,
         )
+        # The payer's details must be allowed to go to the provider (e.g. not restricted, Art. 18) before a
+        # payment is started there: a refusal after it would leave a payment without an order.
+        recipient, purpose = PAYMENT_RECIPIENTS[method]
+        await self._disclosures.check(session, recipient, customer_id=customer_id, purpose=purpose)
         try:
             started = await provider.start_payment(
                 PaymentRequest(method, order.order_number, order.total_minor, order.currency)
@@ -261,22 +295,21 @@ class OrderService:
         await session.flush()
         # The payment provider (or, for an invoice, the invoicing service) gets the payer's details
         # (P04, P05): through the disclosure registry, exactly what it is declared for, logged.
-        recipient, purpose = PAYMENT_RECIPIENTS[method]
         await self._disclosures.disclose(session, recipient, customer_id=customer_id, purpose=purpose, row=order,
                                          reference=order.order_number)
+        await purchase_event(session, self._disclosures, order)
         return order
 
 
-_PerOrder = TypeVar("_PerOrder", OrderLine, OrderEvent)
-
-
-async def _by_order(session: AsyncSession, model: type[_PerOrder], order_ids: Iterable[uuid.UUID],
-                    *order_by: Any) -> dict[uuid.UUID, list[_PerOrder]]:
-    """The rows of `model` that belong to each of the orders, in one query, each order's in `order_by`."""
+async def _by_order(session: AsyncSession, model: type[OrderLine | OrderEvent], order_ids: Iterable[uuid.UUID],
+                    *order_by: Any, columns: tuple[Any, ...] | None = None) -> dict[uuid.UUID, list[Any]]:
+    """The rows of `model` that belong to each of the orders, in one query, each order's in `order_by`:
+    model instances, or Core rows of `columns` when given."""
     wanted = list(set(order_ids))
-    grouped: dict[uuid.UUID, list[_PerOrder]] = defaultdict(list)
+    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
     if wanted:
-        query = select(model).where(col(model.order_id).in_(wanted)).order_by(col(model.order_id), *order_by)
+        query = (core_select(*columns) if columns else select(model)).where(col(model.order_id).in_(wanted))
+        query = query.order_by(col(model.order_id), *order_by)
         for row in (await session.exec(query)).all():
             grouped[row.order_id].append(row)
     return grouped

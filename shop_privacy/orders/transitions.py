@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, NotFound
 from ..payments.callbacks import PaymentEvent
 from ..payments.providers import PROVIDER_OF_METHOD, PaymentMethod
@@ -23,6 +24,7 @@ from ..storage.database import Database
 from ..storage.locks import lock_customer, lock_order
 from ..storage.tables import Order, OrderEvent, SubjectRequest
 from ..storage.types import utc_now
+from .domain_registration import register_domains
 from .lifecycle import IllegalTransition, OrderStatus, Transition, next_status
 
 logger = logging.getLogger("shop_privacy.orders")
@@ -63,9 +65,10 @@ class Changed:
 
 
 class OrderTransitions:
-    def __init__(self, db: Database, rights: Rights) -> None:
+    def __init__(self, db: Database, rights: Rights, disclosures: Disclosures) -> None:
         self._db = db
         self._rights = rights
+        self._disclosures = disclosures
 
     async def by_staff(self, staff_id: uuid.UUID, order_id: uuid.UUID, transition: Transition) -> Changed:
         if transition is Transition.FAIL:
@@ -127,6 +130,9 @@ class OrderTransitions:
                 raise refused
             order.status, order.updated_at = target.value, now
             session.add(order)
+            if transition is Transition.DELIVER:
+                # Delivering a domain is registering it (P08): with the order's change or not at all.
+                await register_domains(session, self._disclosures, order)
             customer_id = order.customer_id
         logger.info("order changed order_id=%s transition=%s from=%s to=%s staff_id=%s provider=%s event_id=%s",
                     order.id, transition.value, status.value, target.value, actor.staff_id, actor.provider,

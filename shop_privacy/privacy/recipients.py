@@ -66,11 +66,11 @@ RECIPIENTS: Mapping[str, Recipient] = dict([
     _recipient("google_analytics", "Google Ireland Ltd (Google Analytics)", ("analytics",),
                ("user.device.ip_address",), "IE", "EU/EEA; onward transfer under the EU–US Data Privacy Framework",
                "Web analytics, with cookie consent"),
-    _recipient("google_ads", "Google Ireland Ltd (Google Ads)", ("marketing",),
-               ("user.name", "user.contact.email"), "IE",
+    _recipient("google_ads", "Google Ireland Ltd (Google Ads)", ("marketing", "marketing_cookies"),
+               ("user.name", "user.contact.email", "user.device"), "IE",
                "EU/EEA; onward transfer under the EU–US Data Privacy Framework", "Digital marketing, with consent"),
-    _recipient("facebook", "Meta Platforms Ireland Ltd (Facebook)", ("marketing",),
-               ("user.name", "user.contact.email"), "IE",
+    _recipient("facebook", "Meta Platforms Ireland Ltd (Facebook)", ("marketing", "marketing_cookies"),
+               ("user.name", "user.contact.email", "user.device"), "IE",
                "EU/EEA; onward transfer under the EU–US Data Privacy Framework", "Digital marketing, with consent"),
     _recipient("printer", "Printers and media agencies", ("marketing",), ("user.name", "user.contact.address"),
                "SE", EU_EEA, "Printed marketing, with consent"),
@@ -79,3 +79,18 @@ RECIPIENTS: Mapping[str, Recipient] = dict([
                                        "user.behavior.purchase_history.domain_name"), "SE",
                "EU/EEA; .com under standard contractual clauses", "Registering domain names for the customer"),
 ])
+
+# What each of the package's recipients is for, in Swedish (the record of processing in Swedish); a
+# recipient without one (a plugin's) is described in English.
+DESCRIPTIONS_SV: Mapping[str, str] = {
+    "stripe": "Kortbetalningar; slutför köpet och förhindrar bedrägerier",
+    "paypal": "Kort- och PayPal-betalningar; slutför köpet och förhindrar bedrägerier",
+    "swish": "Swishbetalningar",
+    "fortnox": "Fakturor till företag, och bokföringen",
+    "mailchimp": "Nyhetsbrev som kunden beställt",
+    "google_analytics": "Webbanalys, med samtycke till kakor",
+    "google_ads": "Digital marknadsföring, med samtycke",
+    "facebook": "Digital marknadsföring, med samtycke",
+    "printer": "Tryckt marknadsföring, med samtycke",
+    "domain_registry": "Registrering av domännamn åt kunden",
+}

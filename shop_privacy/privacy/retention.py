@@ -1,4 +1,5 @@
-"""Retention rules: how long a declared value may be kept, counted from which moment.
+"""Retention rules: how long a declared value may be kept, counted from which moment; and sweeps, declared
+on a table beside its columns, that say which of its rows a rule applies to and which column starts its clock.
 
 Periods here are defaults; the settings object may shorten or lengthen them per rule.
 """
@@ -22,6 +23,62 @@ class RetentionRule:
     @property
     def description(self) -> Mapping[str, str]:
         return {"en": self.description_en, "sv": self.description_sv}
+
+
+@dataclass(frozen=True)
+class IsNull:
+    """Only rows where `column` is empty, e.g. the customer link of an order whose account is gone."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class NotNull:
+    column: str
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Only rows where `column` holds one of `values`, e.g. a request that is handled."""
+
+    column: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    """Only rows where the moment in `column` has passed, or there is none (a lock-out that has ended)."""
+
+    column: str
+
+
+Criterion = IsNull | NotNull | OneOf | Elapsed
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """How the retention sweep applies `rule` to the table it is declared on: the rows the `only` criteria
+    select whose `clock` (the first of these columns that is set) is past the rule's period are deleted
+    or, with `reduce`, keep their row and lose the values of the columns declared with this rule."""
+
+    name: str  # the step's name in the sweep's report
+    rule: str  # a key of RETENTION_RULES: the period (or the years after the fiscal year) and its wording
+    clock: tuple[str, ...]
+    only: tuple[Criterion, ...] = ()
+    reduce: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the sweep names, for the start-up check."""
+        return (*self.clock, *(criterion.column for criterion in self.only))
+
+
+def sweep(name: str, rule: str, clock: str | tuple[str, ...], *only: Criterion, reduce: bool = False) -> Sweep:
+    return Sweep(name, rule, (clock,) if isinstance(clock, str) else tuple(clock), tuple(only), reduce)
+
+
+# "While the account exists": a row whose link to the customer is gone (erased, or never had one).
+ACCOUNT_GONE = IsNull("customer_id")
 
 
 def _rule(key: str, anchor: str, period: timedelta | None, en: str, sv: str,
@@ -81,7 +138,7 @@ RETENTION_RULES: Mapping[str, RetentionRule] = dict(
         _rule("account", "last_activity", 3 * 365 * DAY,
               "While the account is used; removed after three years without activity",
               "Så länge kontot används; tas bort efter tre år utan aktivitet"),
-        _rule("pending_registration", "created_at", DAY,
+        _rule("pending_registration", "expires_at", 0 * DAY,
               "Until the e-mail address is confirmed, at most one day",
               "Tills e-postadressen bekräftats, högst ett dygn"),
         _rule("session", "expires_at", 30 * DAY,
@@ -100,9 +157,16 @@ RETENTION_RULES: Mapping[str, RetentionRule] = dict(
               "90 days after the order was placed", "90 dagar efter att beställningen lades"),
         _rule("staff_account", "employment", None,
               "While the staff member works for the shop", "Så länge personen arbetar för butiken"),
-        _rule("consent_record", "withdrawn_or_account_closed", 3 * 365 * DAY,
-              "While the consent is relied on, then three years to prove it was given",
-              "Så länge samtycket används, sedan tre år för att kunna visa att det lämnades"),
+        # The legal-claims period: proof that a consent was given (and withdrawn) outlives the account.
+        _rule("consent_record", "account_closed_at", 3 * 365 * DAY,
+              "While the account exists, then three years after it is closed, as proof of what was consented "
+              "to and withdrawn",
+              "Så länge kontot finns, sedan tre år efter att det avslutats, som bevis på vad som samtyckts till "
+              "och återkallats"),
+        # The period is the setting `visitor_cookie_max_age_seconds`: the cookie's own life.
+        _rule("visitor_consent", "recorded_at", 365 * DAY,
+              "A visitor's cookie choice: as long as the cookie that remembers it",
+              "En besökares val om kakor: så länge kakan som kommer ihåg det"),
         _rule("access_log", "recorded_at", 3 * 365 * DAY,
               "Three years after the access", "Tre år efter åtkomsten"),
         _rule("rights_request", "received_at", 3 * 365 * DAY,
@@ -117,6 +181,9 @@ RETENTION_RULES: Mapping[str, RetentionRule] = dict(
         _rule("account_mail", "sent_at", 2 * DAY,
               "Until the mail is sent, then two days; the record that it was sent 30 days",
               "Tills mejlet har skickats, sedan två dygn; uppgiften att det skickades 30 dagar"),
+        _rule("account_mail_record", "created_at", 30 * DAY,
+              "That a mail was sent (no address, no content): 30 days",
+              "Att ett mejl skickades (utan adress och innehåll): 30 dagar"),
         _rule("bookkeeping", "end_of_fiscal_year", None,
               "Seven years after the end of the fiscal year (Swedish Bookkeeping Act)",
               "Sju år efter räkenskapsårets utgång (bokföringslagen)", years=7),

@@ -41,8 +41,15 @@ SUBJECT_RIGHTS: tuple[SubjectRight, ...] = (
                         "vi sparar (bokföring) sparas bara till det datum som står här och raderas sedan."}),
     SubjectRight("restriction", "Art. 18",
                  {"en": "Have the use of your data restricted", "sv": "Få behandlingen begränsad"},
-                 {"en": "Write to {dpo}: while restricted, your data is kept but not used.",
-                  "sv": "Skriv till {dpo}: under begränsningen sparas uppgifterna men används inte."}),
+                 {"en": "Choose \u201cRestrict the use of my data\u201d in your account, or write to {dpo}. It takes "
+                        "effect at once: your data is kept but not used (no marketing, nothing passed on unless "
+                        "the law requires it, staff read it only to defend legal claims). We mail you before we "
+                        "lift the restriction. This file lists your restrictions and what became of them.",
+                  "sv": "Välj \u201dBegränsa behandlingen av mina uppgifter\u201d i ditt konto, eller skriv till "
+                        "{dpo}. Det gäller direkt: uppgifterna sparas men används inte (ingen marknadsföring, "
+                        "inget lämnas ut om inte lagen kräver det, personalen läser dem bara för att försvara "
+                        "rättsliga anspråk). Vi mejlar dig innan begränsningen upphävs. Den här filen visar dina "
+                        "begränsningar och hur de hanterades."}),
     SubjectRight("portability", "Art. 20",
                  {"en": "Take your data elsewhere", "sv": "Flytta dina uppgifter (dataportabilitet)"},
                  {"en": "data.json in this download holds your data in a documented, machine-readable format.",
@@ -50,10 +57,18 @@ SUBJECT_RIGHTS: tuple[SubjectRight, ...] = (
                         "format."}),
     SubjectRight("objection", "Art. 21",
                  {"en": "Object to the use of your data", "sv": "Invända mot behandlingen"},
-                 {"en": "Direct marketing stops at once: use the unsubscribe link in any of our mails or turn "
-                        "the marketing consents off in your account. For other uses, write to {dpo}.",
-                  "sv": "Direktmarknadsföring upphör direkt: använd avregistreringslänken i våra mejl eller stäng "
-                        "av marknadsföringssamtyckena i ditt konto. För annan behandling, skriv till {dpo}."}),
+                 {"en": "Choose \u201cObject to direct marketing\u201d in your account (or write to {dpo}): "
+                        "newsletters, marketing mails, cart reminders and recommendations stop at once and for "
+                        "good, and cannot be turned on again until you lift the objection yourself. (Only one "
+                        "mail? Use its unsubscribe link.) To object to our fraud prevention, which rests on our "
+                        "legitimate interest, give your grounds in your account or write to {dpo}: the DPO "
+                        "decides and tells you why.",
+                  "sv": "Välj \u201dInvänd mot direktmarknadsföring\u201d i ditt konto (eller skriv till {dpo}): "
+                        "nyhetsbrev, marknadsföringsmejl, påminnelser om varukorgar och rekommendationer upphör "
+                        "direkt och för gott, och kan inte slås på igen förrän du själv tar tillbaka invändningen. "
+                        "(Bara ett visst mejl? Använd dess avregistreringslänk.) För att invända mot vårt arbete "
+                        "mot bedrägerier, som grundas på vårt berättigade intresse, ange dina skäl i ditt konto "
+                        "eller skriv till {dpo}: dataskyddsombudet beslutar och förklarar varför."}),
     SubjectRight("withdraw_consent", "Art. 7(3)",
                  {"en": "Withdraw a consent", "sv": "Återkalla ett samtycke"},
                  {"en": "In your account, as easily as you gave it, or with the link in the mail; what was done "

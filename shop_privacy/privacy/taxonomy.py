@@ -59,3 +59,55 @@ def covers(parent: str, child: str) -> bool:
 
 def is_known(key: str, known: Mapping[str, str] = CATEGORIES) -> bool:
     return key in known
+
+
+# The same categories in Swedish, for the record of processing. A category without one (a plugin's)
+# is shown with its English description.
+CATEGORIES_SV: Mapping[str, str] = {
+    "user": "Uppgifter om en person",
+    "user.name": "Namn",
+    "user.name.first": "Förnamn",
+    "user.name.last": "Efternamn",
+    "user.contact": "Kontaktuppgifter",
+    "user.contact.email": "E-postadress",
+    "user.contact.phone_number": "Telefonnummer",
+    "user.contact.address": "Postadress",
+    "user.contact.address.street": "Gatuadress",
+    "user.contact.address.postal_code": "Postnummer",
+    "user.contact.address.city": "Ort",
+    "user.contact.address.country": "Land",
+    "user.contact.organization": "Företaget personen företräder",
+    "user.government_id": "Identitetsuppgifter utfärdade av en myndighet",
+    "user.government_id.org_number": "Organisationsnummer (för en enskild firma ett personnummer)",
+    "user.authorization": "Inloggningsuppgifter och inloggningar",
+    "user.authorization.credentials": "Lösenordshash",
+    "user.authorization.session": "Inloggningar",
+    "user.device": "Uppgifter om personens enhet",
+    "user.device.ip_address": "IP-adress",
+    "user.behavior": "Vad personen gjort i butiken",
+    "user.behavior.purchase_history": "Beställningar och beställda tjänster",
+    "user.behavior.purchase_history.domain_name": "Domännamn registrerade för personen",
+    "user.behavior.shopping_cart": "Varor i varukorgen",
+    "user.financial": "Betalningsuppgifter",
+    "user.financial.payment_reference": "Betalleverantörens referens för en betalning",
+    "user.account": "Kontouppgifter",
+    "user.account.preferences": "Inställningar som språk",
+    "user.account.status": "Kontots status och datum",
+    "user.consent": "Samtycken som lämnats och återkallats",
+    "user.privacy": "Uppgifter butiken sparar för att visa att den hanterar personens uppgifter lagligt",
+    "user.privacy.access_log": "Vem i personalen som läst personens uppgifter, när och varför",
+    "user.privacy.rights_request": "Personens begäranden om att se, rätta eller radera sina uppgifter",
+    "user.privacy.disclosure": "Till vem personens uppgifter lämnats ut, och varför",
+    "user.privacy.rectification": "Vilka av personens uppgifter som rättats, när och av vem",
+    "user.privacy.erasure": "Att personens uppgifter raderats, sparat så att en återställd säkerhetskopia inte "
+                            "kan återskapa dem",
+    "user.unique_id": "Identifierare som pekar ut en person",
+    "user.unique_id.pseudonymous": "Nyckelhashar av en identifierare (e-post- eller IP-adress)",
+}
+
+
+def label(key: str, language: str) -> str:
+    """A category's human label in `language` ("sv" or "en")."""
+    if language == "sv" and key in CATEGORIES_SV:
+        return CATEGORIES_SV[key]
+    return CATEGORIES.get(key, key)

@@ -35,7 +35,7 @@ from ..schema.admin.types import (
     StaffLoginPayload,
     StaffMember,
 )
-from ..schema.consents.types import DisclosureEntry, LegalDisclosureInput
+from ..schema.consents.types import ConfidentialDisclosureInput, DisclosureEntry, LegalDisclosureInput
 from ..schema.core.connections import Connection, connection_from_page
 from ..schema.core.context import AdminContext
 from ..schema.core.guard import PrivacyGuard
@@ -43,7 +43,7 @@ from ..schema.core.ids import decode_id
 from ..schema.core.minimisation import reject_unneeded
 from ..schema.core.personal import declarations_of, personal_directive
 from ..schema.orders.types import Order, OrderConnection
-from ..schema.rights.types import RegisterRequestInput, SubjectRequest, SubjectRequestConnection
+from ..schema.rights.types import ExtendRequestInput, RegisterRequestInput, SubjectRequest, SubjectRequestConnection
 from ..staff.accounts import StaffViewer
 from ..storage.columns import PRIVACY_INFO_KEY
 from ..storage.tables import Customer as CustomerRow
@@ -113,14 +113,20 @@ def _require_readable(value: Any, requester: Requester, prefix: str = "") -> Non
         _require_readable(given, requester, prefix=f"{name}.")
 
 
-async def _guard_with_consents(context: AdminContext, subject_ids: Iterable[uuid.UUID | None]) -> PrivacyGuard:
-    """The request's guard, knowing the consents it needs for these subjects, read now (the moment of use)."""
+async def _guard_for(context: AdminContext, subject_ids: Iterable[uuid.UUID | None]) -> PrivacyGuard:
+    """The request's guard, knowing what it needs about these subjects, read now (the moment of use): their
+    restrictions and objections (a subject not looked up counts as restricted) and, for a consent-based
+    purpose, their consents."""
     guard = await context.guard()
-    if guard.needs_consent:
-        wanted = [s for s in subject_ids if s is not None and not guard.knows_consent_of(s)]
-        if wanted:
-            async with context.read() as session:
-                guard.note_consents(await context.services.consents.live(session, wanted, context.purpose or ""))
+    subjects = {s for s in subject_ids if s is not None}
+    unknown_limits = [s for s in subjects if not guard.knows_limits_of(s)]
+    unknown_consents = [s for s in subjects if not guard.knows_consent_of(s)] if guard.needs_consent else []
+    if unknown_limits or unknown_consents:
+        async with context.read() as session:
+            guard.note_limits(await context.services.restrictions.limits(session, unknown_limits))
+            if unknown_consents:
+                guard.note_consents(await context.services.consents.live(session, unknown_consents,
+                                                                         context.purpose or ""))
     return guard
 
 
@@ -169,8 +175,8 @@ async def customers(info: Info, search: CustomerSearch = None, first: int = 20,
     cursors = _cursors(context)
     async with context.read() as session:
         page = await context.services.directory.search(session, search, first=first,
-                                                       after=cursors.unsealed(after))
-    guard = await _guard_with_consents(context, (row.id for row in page.items))
+                                                       after=cursors.unsealed(after), purpose=context.purpose)
+    guard = await _guard_for(context, (row.id for row in page.items))
     record_search(context.access_recorder(), kind, (row.id for row in page.items))
     return connection_from_page(cursors.sealed(page), lambda row: Customer.from_row(row, guard))
 
@@ -189,7 +195,7 @@ async def _one(context: AdminContext, type_name: str, id: str,  # noqa: A002
 async def customer(info: Info, id: strawberry.ID) -> Customer | None:  # noqa: A002 - GraphQL's name
     context = info.context
     row = await _one(context, "Customer", id, context.services.directory.get)
-    return Customer.from_row(row, await _guard_with_consents(context, [row.id])) if row else None
+    return Customer.from_row(row, await _guard_for(context, [row.id])) if row else None
 
 
 async def orders(info: Info, filter: OrderFilter | None = None, first: int = 20,  # noqa: A002
@@ -207,7 +213,7 @@ async def orders(info: Info, filter: OrderFilter | None = None, first: int = 20,
     async with context.read() as session:
         page = await context.services.orders.staff_list(session, search, first=first,
                                                         after=cursors.unsealed(after))
-    guard = await _guard_with_consents(context, (row.customer_id for row in page.items))
+    guard = await _guard_for(context, (row.customer_id for row in page.items))
     return connection_from_page(cursors.sealed(page), lambda row: Order.from_row(row, order_guard(guard, row)))
 
 
@@ -216,7 +222,7 @@ async def order(info: Info, id: strawberry.ID) -> Order | None:  # noqa: A002 - 
     row = await _one(context, "Order", id, context.services.orders.staff_get)
     if row is None:
         return None
-    return Order.from_row(row, order_guard(await _guard_with_consents(context, [row.customer_id]), row))
+    return Order.from_row(row, order_guard(await _guard_for(context, [row.customer_id]), row))
 
 
 async def _change_order(info: Info, id: strawberry.ID, transition: Transition) -> Order | None:  # noqa: A002
@@ -240,7 +246,7 @@ async def _change_order(info: Info, id: strawberry.ID, transition: Transition) -
         row = await context.services.orders.staff_get(session, order_id)
     if row is None:
         return None
-    guard = await _guard_with_consents(context, [row.customer_id])
+    guard = await _guard_for(context, [row.customer_id])
     record_order_change(context.access_recorder(), row)
     return Order.from_row(row, order_guard(guard, row))
 
@@ -286,7 +292,7 @@ async def access_log(info: Info, subject_id: AccessLogSubject = None, first: int
     async with context.read() as session:
         page = await context.services.access_log.for_subject(session, subject, first=first,
                                                              after=cursors.unsealed(after))
-    guard = await context.guard()
+    guard = await _guard_for(context, (row.subject_id for row in page.items))
     return connection_from_page(cursors.sealed(page), lambda row: AccessLogEntry.from_row(row, guard, subject_type))
 
 
@@ -305,26 +311,39 @@ async def subject_requests(info: Info, status: RequestStatus | None = None, firs
     cursors = _cursors(context)
     async with context.read() as session:
         page = await context.services.rights.queue.page(session, status, first=first, after=cursors.unsealed(after))
-    guard = await context.guard()
+    guard = await _guard_for(context, (row.customer_id for row in page.items))
     return connection_from_page(cursors.sealed(page), lambda row: SubjectRequest.from_row(row, guard))
 
 
 async def register_subject_request(info: Info, input: RegisterRequestInput) -> SubjectRequest | None:  # noqa: A002
-    """A request that arrived by e-mail or letter, with a note of how the identity was verified."""
+    """A request that arrived by e-mail (the requester confirms their identity by a mailed link), by letter
+    or in person (with a note of how the identity was verified)."""
     context = info.context
     staff = await _require_dpo(context)
     request = await context.services.rights.register(
         staff.staff_id, required_id("Customer", input.customer_id, "customer"),
-        input.kind, input.identity_verification, input.received_at)
-    return SubjectRequest.from_row(request, await context.guard())
+        input.kind, input.identity_verification, input.received_at, input.channel,
+        objects_to=input.objects_to.value if input.objects_to else None, grounds=input.grounds)
+    return SubjectRequest.from_row(request, await _guard_for(context, [request.customer_id]))
+
+
+async def extend_subject_request(info: Info, id: strawberry.ID,  # noqa: A002
+                                 input: ExtendRequestInput) -> SubjectRequest | None:  # noqa: A002
+    """More time for a request (Art. 12(3)); the customer is mailed the new due date and the reason."""
+    context = info.context
+    staff = await _require_dpo(context)
+    request = await context.services.rights.deadlines.extend(
+        staff.staff_id, required_id("SubjectRequest", id, "request"), input.months, input.reason)
+    return SubjectRequest.from_row(request, await _guard_for(context, [request.customer_id]))
 
 
 async def run_subject_request(info: Info, id: strawberry.ID) -> SubjectRequest | None:  # noqa: A002
-    """Carry out a request: an erasure runs (or waits, saying why); an export's link is mailed."""
+    """Carry out a request: an erasure runs (or waits, saying why); an export's link is mailed; a restriction,
+    or an objection to direct marketing, is put in force."""
     context = info.context
     await _require_dpo(context)
-    request = await context.services.rights.run(required_id("SubjectRequest", id, "request"))
-    return SubjectRequest.from_row(request, await context.guard())
+    request = await context.services.rights.run_for_dpo(required_id("SubjectRequest", id, "request"))
+    return SubjectRequest.from_row(request, await _guard_for(context, [request.customer_id]))
 
 
 async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
@@ -341,7 +360,7 @@ async def correct_customer(info: Info, id: strawberry.ID,  # noqa: A002
     reject_unneeded(input, PROFILE_PURPOSES)
     _require_readable(input, _staff_requester(context, staff))
     result = await context.services.rights.correct(staff.staff_id, customer_id, data, request_id=context.request_id)
-    return Customer.from_row(result.customer, await _guard_with_consents(context, [customer_id]))
+    return Customer.from_row(result.customer, await _guard_for(context, [customer_id]))
 
 
 async def disclosures(info: Info, customer_id: strawberry.ID) -> list[DisclosureEntry] | None:
@@ -351,7 +370,7 @@ async def disclosures(info: Info, customer_id: strawberry.ID) -> list[Disclosure
     subject = required_id("Customer", customer_id, "customer")
     async with context.read() as session:
         rows = await context.services.disclosures.history(session, subject)
-    guard = await context.guard()
+    guard = await _guard_for(context, [subject])
     return [DisclosureEntry.from_row(row, guard) for row in rows]
 
 
@@ -369,4 +388,37 @@ async def record_legal_disclosure(info: Info, input: LegalDisclosureInput) -> Di
         row = context.services.disclosures.record_legal_disclosure(
             session, staff_id=staff.staff_id, customer_id=customer_id, recipient=input.recipient,
             legal_reference=input.legal_reference, categories=input.categories)
-    return DisclosureEntry.from_row(row, await context.guard())
+    return DisclosureEntry.from_row(row, await _guard_for(context, [customer_id]))
+
+
+async def mark_disclosure_confidential(info: Info,
+                                       input: ConfidentialDisclosureInput) -> DisclosureEntry | None:  # noqa: A002
+    """An authority asked for secrecy about a disclosure required by law (P20): until the end date the
+    customer is not shown it (their export leaves it out); the DPO sees it with the reason and the date."""
+    context = info.context
+    staff = await _require_dpo(context)
+    disclosure_id = required_id("Disclosure", input.disclosure_id, "disclosure")
+    async with context.services.db.transaction() as session:
+        row = await context.services.disclosures.mark_confidential(
+            session, staff_id=staff.staff_id, disclosure_id=disclosure_id, reason=input.reason, until=input.until)
+    return DisclosureEntry.from_row(row, await _guard_for(context, [row.customer_id]))
+
+
+async def decide_objection(info: Info, id: strawberry.ID, granted: bool, reason: str) -> SubjectRequest | None:  # noqa: A002
+    """The DPO decides an objection to a use resting on a legitimate interest (e.g. fraud prevention), with
+    the reason recorded: granted, that processing stops for the customer; refused, the customer is mailed
+    the reason."""
+    context = info.context
+    staff = await _require_dpo(context)
+    request = await context.services.restrictions.decide_objection(
+        staff.staff_id, required_id("SubjectRequest", id, "request"), granted=granted, reason=reason)
+    return SubjectRequest.from_row(request, await _guard_for(context, [request.customer_id]))
+
+
+async def lift_restriction(info: Info, customer_id: strawberry.ID, reason: str) -> SubjectRequest | None:
+    """The DPO lifts a customer's restriction: the customer is mailed first, in the same transaction."""
+    context = info.context
+    staff = await _require_dpo(context)
+    request = await context.services.restrictions.lift_restriction(
+        staff.staff_id, required_id("Customer", customer_id, "customer"), reason)
+    return SubjectRequest.from_row(request, await _guard_for(context, [request.customer_id]))

@@ -2,20 +2,22 @@
 short transaction, so memory stays flat and a second run (or one running at the same time, on
 PostgreSQL, where batches skip rows another run has locked) finds nothing more to do.
 
-The periods are settings; the rules and what they apply to come from the declarations' retention rules.
+The steps come from the retention rules declared on the tables (`steps.py`); a few periods are settings.
+Two duties stay code: inactive accounts (warned, then erased under the customer's lock) and the access
+log (cut from its oldest end, the cut recorded beside its checkpoints).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
-from sqlmodel import col
+from sqlalchemy import ColumnElement, MetaData, and_, delete, func, select, update
+from sqlmodel import SQLModel, col
 from sqlmodel import select as sqlmodel_select
 
 from ..audit.access_log import AccessLog
@@ -27,37 +29,31 @@ from ..rights.requests import Channel, RequestKind, RequestStatus
 from ..rights.service import ErasureOutcome, Rights
 from ..settings import Settings
 from ..storage.database import Database
-from ..storage.tables import (
-    AccountMail,
-    AuthSession,
-    Cart,
-    Consent,
-    Customer,
-    Disclosure,
-    ErasureLedgerEntry,
-    LoginThrottle,
-    Order,
-    OutboxMessage,
-    PasswordResetToken,
-    PendingRegistration,
-    Rectification,
-    StaffSession,
-    SubjectRequest,
-)
+from ..storage.tables import Customer, Order, SubjectRequest
 from ..storage.types import utc_now
+from .steps import Periods, Step, derived_steps
 
 logger = logging.getLogger("shop_privacy.retention")
 
 BATCH = 5000
 
+__all__ = ["BATCH", "RetentionSweep", "Step", "SweepResult", "periods_from"]
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    rule: str  # the retention rule it applies
-    table: Table
-    where: Callable[[datetime], ColumnElement[bool]]
-    set_values: dict[str, Any] | None = None  # None: delete the rows; else reduce them
+
+def periods_from(settings: Settings) -> Periods:
+    """The rules whose period is a setting: the shop may lengthen or shorten them."""
+    day = timedelta(days=1)
+    return Periods(
+        overrides={
+            "anonymous_cart": settings.retention_anonymous_cart_days * day,
+            "order_ip_address": settings.retention_order_ip_days * day,
+            "account_mail": settings.retention_sent_mail_days * day,
+            "erasure_ledger": settings.backup_retention_days * day,
+            "visitor_consent": timedelta(seconds=settings.visitor_cookie_max_age_seconds),
+        },
+        fiscal_year=FiscalYear(settings.fiscal_year_start_month),
+        bookkeeping_years=settings.retention_bookkeeping_years,
+    )
 
 
 @dataclass
@@ -74,95 +70,35 @@ class SweepResult:
     # The access log's checkpoint written after the run: its sequence, "refused" (the log did not
     # verify), or None when no checkpoint file is configured (or in a dry run).
     access_log_checkpoint: int | str | None = None
+    # Access-log rows past their rule removed (or, in a dry run, due); None without a checkpoint file,
+    # which the cut is recorded in: without it a cut could not be told from tampering, so none is made.
+    access_log_cut: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"dryRun": self.dry_run, "startedAt": self.started_at.isoformat(), "steps": self.steps,
                 "inactiveAccounts": {"warned": self.warned, "erased": self.erased, "onHold": self.held,
                                      "skipped": self.skipped, "spared": self.spared},
-                "heldErasures": {"resumed": self.resumed}, "accessLogCheckpoint": self.access_log_checkpoint}
-
-
-def _t(model: Any) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
+                "heldErasures": {"resumed": self.resumed}, "accessLogCheckpoint": self.access_log_checkpoint,
+                "accessLogCut": self.access_log_cut}
 
 
 class RetentionSweep:
     def __init__(self, db: Database, settings: Settings, rights: Rights, mails: MailQueue,
-                 access_log: AccessLog | None = None, plugin_steps: Sequence[Step] = ()) -> None:
+                 access_log: AccessLog | None = None, plugin_steps: Sequence[Step] = (),
+                 metadatas: Iterable[MetaData] = ()) -> None:
+        """`metadatas`: the plugins' tables, swept by the rules declared on them like the package's."""
         self._db = db
         self._plugin_steps = tuple(plugin_steps)
+        self._metadatas = (SQLModel.metadata, *metadatas)
         self._access_log = access_log
         self._settings = settings
         self._rights = rights
         self._mails = mails
 
     def steps(self) -> list[Step]:
-        s = self._settings
-        day = timedelta(days=1)
-
-        def rule_period(key: str) -> timedelta:
-            period = RETENTION_RULES[key].period
-            assert period is not None
-            return period
-
-        fiscal_year = FiscalYear(s.fiscal_year_start_month)
-
-        def bookkeeping_cutoff(now: datetime) -> datetime:
-            # Seven years after the end of the fiscal year the order was placed in.
-            return fiscal_year.kept_until_cutoff(now, s.retention_bookkeeping_years)
-
-        orders, carts, mails = _t(Order), _t(Cart), _t(AccountMail)
-        finished = ["sent", "failed"]
-        visitor_cookie_life = timedelta(seconds=s.visitor_cookie_max_age_seconds)
-        return [
-            # What the accounts no longer need: orders whose customer is gone, past the Bookkeeping Act.
-            Step("accounting_minimum", "bookkeeping", orders,
-                 lambda now: and_(orders.c.customer_id.is_(None), orders.c.placed_at < bookkeeping_cutoff(now))),
-            Step("anonymous_carts", "anonymous_cart", carts,
-                 lambda now: and_(carts.c.customer_id.is_(None),
-                                  carts.c.updated_at < now - s.retention_anonymous_cart_days * day)),
-            Step("order_ip_addresses", "order_ip_address", orders,
-                 lambda now: and_(orders.c.ip_address.is_not(None),
-                                  orders.c.placed_at < now - s.retention_order_ip_days * day),
-                 set_values={"ip_address": None}),
-            Step("sessions", "session", _t(AuthSession),
-                 lambda now: _t(AuthSession).c.expires_at < now - rule_period("session")),
-            Step("staff_sessions", "session", _t(StaffSession),
-                 lambda now: _t(StaffSession).c.expires_at < now - rule_period("session")),
-            Step("password_reset_links", "password_reset", _t(PasswordResetToken),
-                 lambda now: _t(PasswordResetToken).c.created_at < now - rule_period("password_reset")),
-            Step("unconfirmed_registrations", "pending_registration", _t(PendingRegistration),
-                 lambda now: _t(PendingRegistration).c.expires_at < now),
-            Step("failed_login_counters", "login_throttle", _t(LoginThrottle),
-                 lambda now: and_(_t(LoginThrottle).c.window_started_at < now - rule_period("login_throttle"),
-                                  or_(_t(LoginThrottle).c.locked_until.is_(None),
-                                      _t(LoginThrottle).c.locked_until < now))),
-            Step("visitor_consents", "consent_record", _t(Consent),
-                 lambda now: and_(_t(Consent).c.customer_id.is_(None),
-                                  _t(Consent).c.recorded_at < now - visitor_cookie_life)),
-            Step("delivered_messages", "outbox", _t(OutboxMessage),
-                 lambda now: and_(_t(OutboxMessage).c.status == "delivered",
-                                  _t(OutboxMessage).c.created_at < now - rule_period("outbox"))),
-            # A mail's address and text (its links, too) only until shortly after it went out or was given up.
-            Step("sent_mail_contents", "account_mail", mails,
-                 lambda now: and_(mails.c.status.in_(finished), mails.c.recipient.is_not(None),
-                                  func.coalesce(mails.c.sent_at, mails.c.failed_at)
-                                  < now - s.retention_sent_mail_days * day),
-                 set_values=dict.fromkeys(("recipient", "recipient_name", "subject", "body", "headers"))),
-            Step("sent_mail_records", "account_mail", mails,
-                 lambda now: and_(mails.c.status.in_(finished), mails.c.created_at < now - _MAIL_RECORD_DAYS * day)),
-            Step("rectification_history", "rectification", _t(Rectification),
-                 lambda now: _t(Rectification).c.changed_at < now - rule_period("rectification")),
-            Step("handled_requests", "rights_request", _t(SubjectRequest),
-                 lambda now: and_(_t(SubjectRequest).c.status.in_(["completed", "cancelled"]),
-                                  _t(SubjectRequest).c.received_at < now - rule_period("rights_request"))),
-            Step("disclosure_log", "disclosure_log", _t(Disclosure),
-                 lambda now: _t(Disclosure).c.disclosed_at < now - rule_period("disclosure_log")),
-            # No backup is older than this: none can bring the customer back any more.
-            Step("erasure_ledger", "erasure_ledger", _t(ErasureLedgerEntry),
-                 lambda now: _t(ErasureLedgerEntry).c.erased_at < now - s.backup_retention_days * day),
-            *self._plugin_steps,
-        ]
+        """One step per retention rule declared on a table (the package's and the plugins'), then the
+        steps plugins still hand over as code (deprecated)."""
+        return [*derived_steps(self._metadatas, periods_from(self._settings)), *self._plugin_steps]
 
     async def run(self, *, dry_run: bool = False, now: datetime | None = None,
                   progress: Callable[[str, int], None] | None = None) -> SweepResult:
@@ -172,8 +108,7 @@ class RetentionSweep:
             result.steps[step.name] = await (self._count(step, now) if dry_run else self._apply(step, now, progress))
         await self._held_erasures(dry_run, result)
         await self._inactive_accounts(now, dry_run, result)
-        if not dry_run:
-            await self._checkpoint(result)
+        await self._access_log_retention(now, dry_run, result)
         logger.info("retention %s steps=%s warned=%d erased=%d held=%d skipped=%d spared=%d resumed=%d",
                     "dry run" if dry_run else "run", ",".join(f"{k}:{v}" for k, v in result.steps.items() if v),
                     result.warned, result.erased, result.held, result.skipped, result.spared, result.resumed)
@@ -200,14 +135,20 @@ class RetentionSweep:
             if done < BATCH:
                 return total
 
-    async def _checkpoint(self, result: SweepResult) -> None:
-        """Every run leaves a signed checkpoint of the access log outside the database, so a later cut
-        of its tail (or of rows past their retention) can still be told from an intact log."""
+    async def _access_log_retention(self, now: datetime, dry_run: bool, result: SweepResult) -> None:
+        """Every run cuts the access log's rows past their rule from its oldest end, and leaves a signed
+        checkpoint of the log outside the database, so a later cut of its tail (or of rows past their
+        retention) can still be told from an intact log, and the retention's own cuts from tampering."""
         path = self._settings.audit_checkpoint_file
         if self._access_log is None or path is None:
             return
-        run = await self._access_log.checkpoint(path)
+        before = now - _period("access_log")
+        if dry_run:
+            result.access_log_cut = await self._access_log.count_due(before)
+            return
+        run = await self._access_log.checkpoint(path, cut_before=before)
         result.access_log_checkpoint = run.written.sequence if run.written else "refused"
+        result.access_log_cut = run.cut
 
     def _inactivity(self, now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         """(due for the warning, due for erasure), as conditions over `customers`."""
@@ -293,8 +234,12 @@ class RetentionSweep:
 
 
 _WARN_BATCH = 500
-# How long the bare record of a sent or failed mail (id, kind, status, no content) stays for `outbox status`.
-_MAIL_RECORD_DAYS = 30
+
+
+def _period(rule: str) -> timedelta:
+    period = RETENTION_RULES[rule].period
+    assert period is not None
+    return period
 
 
 async def _count_where(session: Any, model: Any, condition: ColumnElement[bool]) -> int:

@@ -20,7 +20,7 @@ from ..orders.lifecycle import HOLDS_ERASURE
 from ..privacy.declarations import Erasure, PersonalData
 from ..privacy.purposes import PURPOSES, LegalBasis
 from ..privacy.retention import CALENDAR_YEAR, RETENTION_RULES, FiscalYear, RetentionRule, erase_on
-from ..storage.columns import APPEND_ONLY
+from ..storage.columns import APPEND_ONLY, ERASED_AT
 from ..storage.tables import Order
 from .subject_map import Subject, SubjectMap, SubjectTable
 
@@ -120,6 +120,11 @@ class Eraser:
         if table.info.get(APPEND_ONLY):
             await self._keep_append_only(session, entry, where, report)
             return
+        stamp = table.info.get(ERASED_AT)
+        if stamp is not None:
+            # The rows this erasure keeps count their retention from it (e.g. the proof of consent).
+            await session.exec(update(table).where(where, table.c[stamp].is_(None))  # type: ignore[call-overload]
+                               .values({stamp: report.erased_at}))
         kept = [(c, d) for c, d in entry.personal
                 if d.erasure is Erasure.KEEP_FOR_LEGAL_REASON or (d.kept_if and d.kept_if in self._conditions)]
         deleted = 0

@@ -19,8 +19,10 @@ from sqlmodel import col, select
 
 from ..privacy.retention import RETENTION_RULES, FiscalYear, erase_on
 from ..settings import Settings
+from ..storage.columns import WITHHELD_FROM_SUBJECT
 from ..storage.database import Database
 from ..storage.tables import Customer, Disclosure
+from ..storage.tables.disclosures import withheld_from_subject
 from ..storage.types import utc_now
 from . import export_html
 from .export_model import (
@@ -80,17 +82,17 @@ class DataExport:
             return None
         return Subject.of(customer)
 
-    def sections(self, subject: Subject) -> list[Section]:
+    def sections(self, subject: Subject, now: datetime) -> list[Section]:
         order = list(SECTION_LABELS)
         tables = sorted((entry for entry in self._map.tables if entry.personal),
                         key=lambda entry: order.index(entry.name) if entry.name in order else len(order))
-        sections = [self._table_section(entry, subject) for entry in tables]
+        sections = [self._table_section(entry, subject, now) for entry in tables]
         for exporter in self._exporters:
             sections.append(Section(f"plugin:{exporter.name}", exporter.label, exporter.columns,
                                     self._plugin_rows(exporter, subject)))
         return sections
 
-    def _table_section(self, entry: SubjectTable, subject: Subject) -> Section:
+    def _table_section(self, entry: SubjectTable, subject: Subject, now: datetime) -> Section:
         columns = tuple(ExportColumn(column.name, declaration) for column, declaration in entry.personal)
         label = section_label(entry.name, entry.table.info)
         rules = [RETENTION_RULES[r] for r in sorted({d.retention for _, d in entry.personal}) if r in RETENTION_RULES]
@@ -106,7 +108,11 @@ class DataExport:
         async def rows() -> AsyncIterator[ExportRow]:
             subject_anchors: dict[str, Any] = {"last_activity": subject.last_activity}
             async with self._db.read() as session:
-                query = self._map.rows(entry, subject, wanted).execution_options(yield_per=_BATCH)
+                query = self._map.rows(entry, subject, wanted)
+                withheld = entry.table.info.get(WITHHELD_FROM_SUBJECT)
+                if withheld is not None:
+                    query = query.where(~withheld(entry.table, now))
+                query = query.execution_options(yield_per=_BATCH)
                 result = await session.stream(query)
                 # Whole batches at a time: one hop into the database driver per batch, not per row.
                 async for batch in result.mappings().partitions(_BATCH):
@@ -129,10 +135,22 @@ class DataExport:
 
         return rows
 
-    async def disclosures(self, subject: Subject) -> list[Disclosure]:
+    async def disclosures(self, subject: Subject, now: datetime) -> list[Disclosure]:
+        """What went to whom, and each notice that followed; a disclosure still confidential is left out (P20)."""
+        table = Disclosure.__table__  # type: ignore[attr-defined]
         async with self._db.read() as session:
-            query = select(Disclosure).where(Disclosure.customer_id == subject.id)
-            return list((await session.exec(query.order_by(col(Disclosure.disclosed_at)))).all())
+            query = select(Disclosure).where(Disclosure.customer_id == subject.id,
+                                             ~withheld_from_subject(table, now))
+            return list((await session.exec(query.order_by(col(Disclosure.disclosed_at), col(Disclosure.id)))).all())
+
+    async def any_withheld(self, subject: Subject, now: datetime) -> bool:
+        """Whether a disclosure is kept from the customer right now: then the export must not say that
+        nothing went out (it did), nor say what did (P20)."""
+        table = Disclosure.__table__  # type: ignore[attr-defined]
+        async with self._db.read() as session:
+            query = select(Disclosure.id).where(Disclosure.customer_id == subject.id,
+                                                withheld_from_subject(table, now)).limit(1)
+            return (await session.exec(query)).first() is not None
 
     def meta(self, subject: Subject, generated_at: datetime) -> dict[str, Any]:
         settings = self._settings
@@ -152,7 +170,7 @@ class DataExport:
         """data.json, piece by piece; fills `summaries` on the way (the HTML puts them first)."""
         meta = self.meta(subject, generated_at)
         yield json.dumps(meta, ensure_ascii=False)[:-1] + ', "sections": ['
-        for index, section in enumerate(self.sections(subject)):
+        for index, section in enumerate(self.sections(subject, generated_at)):
             for column in section.columns:
                 for category in column.declaration.categories:
                     summaries.setdefault(category, CategorySummary(category)).note_column(column.declaration)
@@ -169,18 +187,19 @@ class DataExport:
                 first = False
             yield "]}"
         categories = [summaries[key].as_json() for key in sorted(summaries)]
-        recipients = [disclosure_json(d) for d in await self.disclosures(subject)]
+        recipients = [disclosure_json(d) for d in await self.disclosures(subject, generated_at)]
         yield ('], "categories": ' + json.dumps(categories, ensure_ascii=False) + ', "recipients": '
                + json.dumps(recipients, ensure_ascii=False) + "}")
 
     async def html_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
                           generated_at: datetime) -> AsyncIterator[str]:
         language = subject.language if subject.language in {"sv", "en"} else "en"
-        sections = self.sections(subject)
+        sections = self.sections(subject, generated_at)
         meta = self.meta(subject, generated_at)
         yield export_html.document_start(meta, sections, language)
-        recipients = [disclosure_json(d) for d in await self.disclosures(subject)]
-        yield export_html.summary(list(summaries.values()), recipients, language)
+        recipients = [disclosure_json(d) for d in await self.disclosures(subject, generated_at)]
+        withheld = not recipients and await self.any_withheld(subject, generated_at)
+        yield export_html.summary(list(summaries.values()), recipients, language, withheld=withheld)
         yield export_html.rights(meta, language)
         for section in sections:
             yield export_html.section_start(section, language)
@@ -191,9 +210,9 @@ class DataExport:
             yield export_html.section_end(section, language, empty=not rows)
         yield export_html.document_end(language)
 
-    async def zip_stream(self, subject: Subject) -> AsyncIterator[bytes]:
-        """The export package, as bytes to send while it is written."""
-        generated_at = utc_now()
+    async def zip_stream(self, subject: Subject, now: datetime | None = None) -> AsyncIterator[bytes]:
+        """The export package, as bytes to send while it is written (as of `now`, by default the moment)."""
+        generated_at = now or utc_now()
         summaries: dict[str, CategorySummary] = {}
         sink = _Sink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -221,9 +240,11 @@ def _anchors(rule: Any, row: Any, subject_anchors: dict[str, Any]) -> dict[str, 
 
 
 def disclosure_json(disclosure: Disclosure) -> dict[str, Any]:
-    return {"recipient": disclosure.recipient, "categories": disclosure.categories.split(",") if
-            disclosure.categories else [], "purpose": disclosure.purpose, "legalBasis": disclosure.legal_basis,
-            "disclosedAt": disclosure.disclosed_at.isoformat(), "reference": disclosure.reference}
+    return {"recipient": disclosure.recipient, "kind": disclosure.kind,
+            "categories": disclosure.categories.split(",") if disclosure.categories else [],
+            "fields": disclosure.fields.split(",") if disclosure.fields else [], "purpose": disclosure.purpose,
+            "legalBasis": disclosure.legal_basis, "disclosedAt": disclosure.disclosed_at.isoformat(),
+            "reference": disclosure.reference}
 
 
 def _iso(day: Any) -> str | None:

@@ -30,6 +30,8 @@ TEXT = {
     "while_account": {"en": "while your account exists", "sv": "så länge ditt konto finns"},
     "nothing": {"en": "Nothing stored.", "sv": "Inget sparat."},
     "recipients": {"en": "Who received your data", "sv": "Vem som har fått dina uppgifter"},
+    "none_listed": {"en": "No disclosures of your data are listed here.",
+                    "sv": "Inga utlämnanden av dina uppgifter redovisas här."},
     "no_recipients": {"en": "Your data has not been disclosed to anyone outside the shop.",
                       "sv": "Dina uppgifter har inte lämnats ut till någon utanför butiken."},
     "rights": {"en": "Your rights, and how to use them here", "sv": "Dina rättigheter och hur du använder dem här"},
@@ -41,6 +43,11 @@ TEXT = {
     "recipient": {"en": "Recipient", "sv": "Mottagare"},
     "when": {"en": "When", "sv": "När"},
     "reference": {"en": "Reference", "sv": "Referens"},
+    "what": {"en": "What went out", "sv": "Vad som lämnades ut"},
+    "kind_disclose": {"en": "your data", "sv": "dina uppgifter"},
+    "kind_unsubscribe": {"en": "a request to stop sending to you", "sv": "en begäran om att sluta skicka till dig"},
+    "kind_erase": {"en": "a request to erase your data", "sv": "en begäran om att radera dina uppgifter"},
+    "kind_rectify": {"en": "a correction of your data", "sv": "en rättelse av dina uppgifter"},
     "yes": {"en": "yes", "sv": "ja"},
     "no": {"en": "no", "sv": "nej"},
 }
@@ -90,7 +97,9 @@ def document_start(meta: Mapping[str, Any], sections: Sequence[Section], languag
     )
 
 
-def summary(summaries: Sequence[CategorySummary], recipients: Sequence[Mapping[str, Any]], language: str) -> str:
+def summary(summaries: Sequence[CategorySummary], recipients: Sequence[Mapping[str, Any]], language: str, *,
+            withheld: bool = False) -> str:
+    """`withheld`: something went out that the customer may not be shown yet (P20)."""
     rows = []
     for item in sorted(summaries, key=lambda s: s.key):
         purposes = "<br>".join(
@@ -112,7 +121,7 @@ def summary(summaries: Sequence[CategorySummary], recipients: Sequence[Mapping[s
         f'<th>{t("may_receive", language)}</th>'
         f'<th>{t("retention", language)}</th><th>{t("erased_by", language)}</th></tr></thead><tbody>'
         + "".join(rows) + "</tbody></table></section>"
-        f'<section id="recipients"><h2>{t("recipients", language)}</h2>{_recipients(recipients, language)}'
+        f'<section id="recipients"><h2>{t("recipients", language)}</h2>{_recipients(recipients, language, withheld)}'
         "</section>"
     )
 
@@ -133,17 +142,25 @@ def _may_receive(item: CategorySummary, language: str) -> str:
     return "<br>".join(lines)
 
 
-def _recipients(recipients: Sequence[Mapping[str, Any]], language: str) -> str:
+def _recipients(recipients: Sequence[Mapping[str, Any]], language: str, withheld: bool) -> str:
     if not recipients:
-        return f"<p>{t('no_recipients', language)}</p>"
+        # "Nothing went out" only when nothing did: never untrue about a disclosure kept confidential.
+        return f"<p>{t('none_listed' if withheld else 'no_recipients', language)}</p>"
     rows = "".join(
-        f"<tr><td>{escape(r['recipient'])}</td><td>{escape(', '.join(r['categories']))}</td>"
+        f"<tr><td>{escape(r['recipient'])}</td><td>{_kind(r['kind'], language)}</td>"
+        f"<td>{escape(', '.join(r['categories']))}</td>"
         f"<td>{escape(r['purpose'])} ({escape(LEGAL_BASES.get(r['legalBasis'], {}).get(language, r['legalBasis']))})"
         f"</td><td>{escape(r['disclosedAt'][:16])}</td><td>{escape(r['reference'] or '')}</td></tr>"
         for r in recipients)
-    return (f"<table><thead><tr><th>{t('recipient', language)}</th><th>{t('category', language)}</th>"
+    return (f"<table><thead><tr><th>{t('recipient', language)}</th><th>{t('what', language)}</th>"
+            f"<th>{t('category', language)}</th>"
             f"<th>{t('purposes', language)}</th><th>{t('when', language)}</th><th>{t('reference', language)}</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _kind(kind: str, language: str) -> str:
+    key = f"kind_{kind}"
+    return t(key, language) if key in TEXT else escape(kind)
 
 
 def section_start(section: Section, language: str) -> str:

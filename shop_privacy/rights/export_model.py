@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -54,6 +54,8 @@ SECTION_LABELS = {
     "outbox_messages": {"en": "Messages to recipients, waiting or sent", "sv": "Meddelanden till mottagare"},
     "account_mails": {"en": "Mails to you about your account", "sv": "Mejl till dig om ditt konto"},
     "erasure_ledger": {"en": "Records that your data was erased", "sv": "Anteckningar om att dina uppgifter raderats"},
+    "processing_limits": {"en": "Restrictions of and objections to the use of your data",
+                          "sv": "Begränsningar av och invändningar mot behandlingen av dina uppgifter"},
 }
 
 
@@ -180,7 +182,10 @@ _PLAIN = (str, int, float, bool, type(None))
 def json_value(value: Any) -> Any:
     if isinstance(value, _PLAIN):
         return value
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        # Stored times are UTC; SQLite hands a plugin's plain DateTime column back without its zone.
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)

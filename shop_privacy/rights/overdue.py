@@ -27,10 +27,24 @@ class DueRequest:
         delta = (self.now - self.request.due_at) if self.overdue else (self.request.due_at - self.now)
         return delta.days
 
+    @property
+    def state(self) -> str:
+        """What a reminder says of it: the DPO is reminded once a day per state."""
+        return "overdue" if self.overdue else "due_soon"
+
+    def line(self) -> str:
+        """One line: ids, kinds and dates, nothing about who asked."""
+        r = self.request
+        when = f"OVERDUE by {self.days} day(s)" if self.overdue else f"due in {self.days} day(s)"
+        extended = "  (extended)" if r.extended_at is not None else ""
+        return (f"{r.id}  {r.kind:<13} {r.status:<9} {r.channel:<12} received {r.received_at:%Y-%m-%d}  "
+                f"due {r.due_at:%Y-%m-%d}  {when}{extended}")
+
     def as_json(self) -> dict[str, Any]:
         r = self.request
         return {"id": str(r.id), "kind": r.kind, "status": r.status, "channel": r.channel,
                 "receivedAt": r.received_at.isoformat(), "dueAt": r.due_at.isoformat(),
+                "extended": r.extended_at is not None,
                 "overdue": self.overdue, ("daysOverdue" if self.overdue else "daysLeft"): self.days}
 
 
@@ -50,9 +64,10 @@ def print_due(due: list[DueRequest], out: TextIO, *, as_json: bool, within_days:
         out.write(f"no open request is due within {within_days} days\n")
         return
     for item in due:
-        r = item.request
-        when = f"OVERDUE by {item.days} day(s)" if item.overdue else f"due in {item.days} day(s)"
-        out.write(f"{r.id}  {r.kind:<13} {r.status:<9} {r.channel:<12} received {r.received_at:%Y-%m-%d}  "
-                  f"due {r.due_at:%Y-%m-%d}  {when}\n")
+        out.write(item.line() + "\n")
+    out.write(summary_line(due, within_days) + "\n")
+
+
+def summary_line(due: list[DueRequest], within_days: int) -> str:
     late = sum(item.overdue for item in due)
-    out.write(f"{len(due)} request(s) due within {within_days} days, {late} overdue\n")
+    return f"{len(due)} request(s) due within {within_days} days, {late} overdue"

@@ -21,6 +21,8 @@ class RequestKind(enum.StrEnum):
     EXPORT = "export"
     ERASURE = "erasure"
     RECTIFICATION = "rectification"
+    RESTRICTION = "restriction"  # Art. 18: kept but not used
+    OBJECTION = "objection"  # Art. 21: to direct marketing, or to a use resting on a legitimate interest
 
 
 class RequestStatus(enum.StrEnum):
@@ -36,16 +38,24 @@ OPEN_STATUSES = (RequestStatus.RECEIVED.value, RequestStatus.ON_HOLD.value)
 
 class Channel(enum.StrEnum):
     SELF_SERVICE = "self_service"  # the customer, through the account
-    EMAIL = "email"  # arrived by mail, registered by the DPO
+    EMAIL = "email"  # arrived by e-mail, registered by the DPO; the identity confirmed by a mailed link
+    LETTER = "letter"  # arrived by post, registered by the DPO with a note of how the identity was checked
+    IN_PERSON = "in_person"  # asked in person, registered by the DPO with such a note
     STAFF = "staff"  # staff acting on the customer's behalf (a correction)
     RETENTION = "retention"  # the retention sweep, for an account inactive too long
 
 
-def one_month_after(moment: datetime) -> datetime:
-    """GDPR Art. 12(3): within one month of receipt; the same day next month, or its last day."""
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+def months_after(moment: datetime, months: int) -> datetime:
+    """The same day `months` months later, or that month's last day."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def one_month_after(moment: datetime) -> datetime:
+    """GDPR Art. 12(3): within one month of receipt; the same day next month, or its last day."""
+    return months_after(moment, 1)
 
 
 class RequestQueue:

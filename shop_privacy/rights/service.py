@@ -23,14 +23,18 @@ from ..disclosures.service import Disclosures
 from ..errors import BadUserInput, Conflict, InvalidCredentials, NotFound, ReauthenticationRequired, Unauthenticated
 from ..mail.queue import MailQueue
 from ..mail.templates import compose
+from ..restriction.service import Restrictions
 from ..settings import Settings
 from ..storage.database import Database
 from ..storage.locks import lock_customer
 from ..storage.tables import AuthSession, Customer, SubjectRequest
+from ..storage.tables.disclosures import DisclosureKind
 from ..storage.types import utc_now
 from ..tokens import InvalidToken, Signer, token_hash
+from .deadlines import RequestDeadlines
 from .erasure import Eraser
 from .export import DataExport
+from .identity import IdentityChallenges, awaits_identity
 from .ledger import ErasureLedger, LedgerEntry
 from .requests import Channel, RequestKind, RequestQueue, RequestStatus
 from .subject_map import Subject
@@ -39,6 +43,8 @@ logger = logging.getLogger("shop_privacy.rights")
 
 REAUTHENTICATION_WINDOW = timedelta(minutes=10)
 _EXPORT_PURPOSE = "data-export"
+# The channels by which a request reaches the DPO, who registers it (the others open their own).
+REGISTERED_CHANNELS = frozenset({Channel.EMAIL, Channel.LETTER, Channel.IN_PERSON})
 
 
 class ErasureOutcome(enum.StrEnum):
@@ -66,7 +72,7 @@ class ExportIssued:
 class Rights:
     def __init__(self, db: Database, settings: Settings, passwords: PasswordCheck, throttle: Throttle,
                  signer: Signer, mails: MailQueue, profiles: Profiles, disclosures: Disclosures, export: DataExport,
-                 eraser: Eraser, queue: RequestQueue, ledger: ErasureLedger) -> None:
+                 eraser: Eraser, queue: RequestQueue, ledger: ErasureLedger, restrictions: Restrictions) -> None:
         self._db = db
         self._settings = settings
         self._passwords = passwords
@@ -79,6 +85,9 @@ class Rights:
         self._eraser = eraser
         self.queue = queue
         self.ledger = ledger
+        self.restrictions = restrictions
+        self.deadlines = RequestDeadlines(db, settings, mails, queue)
+        self.identity = IdentityChallenges(db, settings, signer, mails, queue)
 
     # Re-authentication: rights requests want the password given within the last ten minutes.
 
@@ -162,14 +171,23 @@ class Rights:
                 request = self.queue.open(session, viewer.customer_id, RequestKind.ERASURE, Channel.SELF_SERVICE)
         return await self.run(request.id)
 
+    async def run_for_dpo(self, request_id: uuid.UUID) -> SubjectRequest:
+        """`run`, for the DPO, who is told when the requester has not yet confirmed their identity."""
+        async with self._db.read() as session:
+            request = await session.get(SubjectRequest, request_id)
+        if request is not None and awaits_identity(request):
+            raise Conflict("The requester has not confirmed their identity yet (the link mailed to the "
+                           "account's address).", reason="identity_unverified")
+        return await self.run(request_id)
+
     async def run(self, request_id: uuid.UUID) -> SubjectRequest:
         """Carry out a request. An erasure waits while an order is unsettled; running a completed one
-        again changes nothing."""
+        again changes nothing; nor does running one whose requester has not confirmed their identity."""
         async with self._db.read() as session:
             request = await session.get(SubjectRequest, request_id)
         if request is None:
             raise NotFound("No such request.")
-        if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED}:
+        if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED} or awaits_identity(request):
             return request
         if request.kind == RequestKind.EXPORT:
             issued = await self._issue_export(request.customer_id, Channel(request.channel), request=request,
@@ -177,6 +195,8 @@ class Rights:
             return issued.request
         if request.kind == RequestKind.ERASURE:
             return await self._erase(request_id)
+        if request.kind in {RequestKind.RESTRICTION, RequestKind.OBJECTION}:
+            return await self.restrictions.run(request_id)
         raise BadUserInput("Corrections are made, not run.", reason="not_runnable")
 
     async def erase_if_still(self, customer_id: uuid.UUID, condition: ColumnElement[bool],
@@ -262,9 +282,10 @@ class Rights:
         report = await self._eraser.erase(session, subject)
         # P25: every recipient that ever got the customer's data is asked to erase it too, in the
         # same transaction: the erasure and the requests to erase happen together or not at all.
-        recipients = await self._disclosures.recipients_of(session, subject.id) if customer else []
-        await self._disclosures.queue(session, "erase", subject.id, recipients,
-                                      {"data": {"email": subject.email}, "customerRef": str(subject.id)})
+        received = await self._disclosures.received(session, subject.id) if customer else []
+        await self._disclosures.notify(session, DisclosureKind.ERASE, subject.id, received, source=Customer,
+                                       data={"email": subject.email}, extra={"customerRef": str(subject.id)})
+        recipients = [r.recipient for r in received]
         request.status, request.hold_reason = RequestStatus.COMPLETED.value, None
         request.completed_at = utc_now()
         notify = bool(subject.email) and reapplying is None  # a re-applied erasure was confirmed the first time
@@ -319,21 +340,39 @@ class Rights:
     # The DPO's side
 
     async def register(self, staff_id: uuid.UUID, customer_id: uuid.UUID, kind: RequestKind,
-                       identity_verification: str, received_at: datetime | None = None) -> SubjectRequest:
-        if not identity_verification.strip():
+                       identity_verification: str | None, received_at: datetime | None = None,
+                       channel: Channel = Channel.EMAIL, *, objects_to: str | None = None,
+                       grounds: str | None = None) -> SubjectRequest:
+        """A request that reached the DPO. By e-mail: the requester confirms their identity with a link
+        mailed to the account's address, and the request waits until then. By letter or in person: the
+        DPO notes how the identity was checked."""
+        if channel not in REGISTERED_CHANNELS:
+            raise BadUserInput("The DPO registers requests that came by e-mail, by letter or in person.",
+                               reason="channel_not_registrable")
+        note = (identity_verification or "").strip()
+        if channel is Channel.EMAIL and note:
+            raise BadUserInput("A request by e-mail is verified by the link mailed to the account's address, "
+                               "not by a note.", reason="identity_note_not_for_email")
+        if channel is not Channel.EMAIL and not note:
             raise BadUserInput("Say how the requester's identity was verified.", reason="identity_unverified")
         if received_at is not None and received_at > utc_now():
             raise BadUserInput("A request cannot be received in the future.", reason="received_in_future")
         async with self._db.transaction() as session:
-            if await lock_customer(session, customer_id) is None:
+            customer = await lock_customer(session, customer_id)
+            if customer is None:
                 raise NotFound("No such customer.")
             already = await self.queue.open_of(session, customer_id, kind)
             if already is not None:
                 raise Conflict("This customer already has an open request of this kind.", reason="request_open",
                                requestId=str(already.id))
-            request = self.queue.open(session, customer_id, kind, Channel.EMAIL, received_at=received_at,
-                                      registered_by=staff_id, identity_verification=identity_verification.strip())
-        logger.info("request registered request_id=%s kind=%s staff_id=%s", request.id, kind, staff_id)
+            request = self.queue.open(session, customer_id, kind, channel, received_at=received_at,
+                                      registered_by=staff_id, identity_verification=note or None)
+            await session.flush()
+            self.restrictions.on_registered(session, request, objects_to, grounds)
+            if channel is Channel.EMAIL:
+                self.identity.issue(session, request, customer)
+        logger.info("request registered request_id=%s kind=%s channel=%s staff_id=%s", request.id, kind,
+                    channel, staff_id)
         return request
 
     def _mail_export_link(self, session: AsyncSession, customer: Customer | None, token: str) -> None:

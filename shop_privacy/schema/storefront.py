@@ -9,11 +9,12 @@ from ..settings import Settings
 from .accounts.types import Accepted, Customer, LoginPayload, UpdateProfilePayload
 from .carts.types import Cart
 from .catalogue.types import Product, ProductConnection
+from .consents.cookies import CookieConsent
 from .consents.types import ConsentState
 from .core.schema import ShopSchema, build_schema
 from .orders.types import Order, OrderConnection
 from .privacy_notice import PrivacyNotice
-from .rights.types import DataExportPayload, SubjectRequest
+from .rights.types import Correction, DataExportPayload, SubjectRequest
 
 
 @strawberry.type
@@ -27,8 +28,17 @@ class Query:
     my_consents: list[ConsentState] = strawberry.field(
         resolver=consents.my_consents, description="Your consents (or, as a visitor, your cookie answer)."
     )
+    cookie_consent: CookieConsent = strawberry.field(
+        resolver=consents.cookie_consent,
+        description="The cookie banner's questions, the answers given, and the tags the storefront may load now.",
+    )
     my_requests: list[SubjectRequest] | None = strawberry.field(
-        resolver=rights.my_requests, description="Your requests to export or erase your data, newest first."
+        resolver=rights.my_requests,
+        description="Your requests about your data (export, erasure, restriction, objection), newest first."
+    )
+    my_corrections: list[Correction] | None = strawberry.field(
+        resolver=rights.my_corrections,
+        description="Your corrections of your data, newest first, and whom each was passed on to.",
     )
     privacy_notice: PrivacyNotice = strawberry.field(
         resolver=catalogue.privacy_notice, description="Who is responsible for your data, and where to complain."
@@ -58,6 +68,10 @@ class Mutation:
     request_data_export: DataExportPayload | None = strawberry.mutation(resolver=rights.request_data_export)
     request_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.request_erasure)
     cancel_erasure: SubjectRequest | None = strawberry.mutation(resolver=rights.cancel_erasure)
+    request_restriction: SubjectRequest | None = strawberry.mutation(resolver=rights.request_restriction)
+    object_to_processing: SubjectRequest | None = strawberry.mutation(resolver=rights.object_to_processing)
+    lift_marketing_objection: bool | None = strawberry.mutation(resolver=rights.lift_marketing_objection)
+    confirm_request_identity: bool | None = strawberry.mutation(resolver=rights.confirm_request_identity)
 
 
 def storefront_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:

@@ -7,9 +7,17 @@ from typing import Any
 from sqlmodel import Field
 
 from ..privacy.declarations import NOT_PERSONAL, Declaration, ParentLink, PersonalData, SubjectLink
+from ..privacy.retention import Sweep
 
 PRIVACY_INFO_KEY = "privacy"
 APPEND_ONLY = "append_only"  # table info: rows are never updated or deleted by the application
+# Table info: `(table, now) -> condition` selecting rows the data subject is not shown yet (e.g. a
+# disclosure an authority asked to keep secret, P20); the export leaves them out.
+WITHHELD_FROM_SUBJECT = "withheld_from_subject"
+SWEEPS = "retention_sweeps"  # table info: the retention rules the sweep applies to the table's rows
+# Table info: a column the erasure stamps with its time on the rows it keeps, so that a rule can count
+# its period from the end of the account (e.g. the proof of consent).
+ERASED_AT = "erased_at_column"
 
 
 def _declared(declaration: Declaration, sa_column_kwargs: dict[str, Any] | None, **kwargs: Any) -> Any:
@@ -41,3 +49,9 @@ def parent_field(table: str, *, sa_column_kwargs: dict[str, Any] | None = None, 
 def not_personal_table() -> dict[str, Any]:
     """`__table_args__` entry for a table none of whose columns hold personal data."""
     return {"info": {PRIVACY_INFO_KEY: NOT_PERSONAL}}
+
+
+def swept(*sweeps: Sweep, **info: Any) -> dict[str, Any]:
+    """`__table_args__` entry: the sweep applies these rules to the table's rows (see
+    `shop_privacy.privacy.retention.sweep`); `info` adds other table info (e.g. `ERASED_AT`)."""
+    return {"info": {SWEEPS: sweeps, **info}}

@@ -6,8 +6,9 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 from ..privacy.declarations import Declaration, NotPersonal
-from ..privacy.inventory import DeclaredColumn, check_inventory
+from ..privacy.inventory import DeclaredColumn, InventoryError, check_inventory
 from .columns import PRIVACY_INFO_KEY
+from .sweeps import sweep_problems
 
 
 def declared_columns(metadata: MetaData = SQLModel.metadata) -> list[DeclaredColumn]:
@@ -25,5 +26,9 @@ def declared_columns(metadata: MetaData = SQLModel.metadata) -> list[DeclaredCol
 
 
 def check_declarations(metadata: MetaData = SQLModel.metadata) -> None:
-    """Raise `InventoryError` naming every column that is undeclared or declared wrongly."""
+    """Raise `InventoryError` naming every column that is undeclared or declared wrongly, or a retention
+    sweep declared on a table that names an unknown rule or column."""
     check_inventory(declared_columns(metadata))
+    problems = sweep_problems(metadata)
+    if problems:
+        raise InventoryError(problems)

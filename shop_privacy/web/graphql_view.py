@@ -5,26 +5,30 @@ balancers and clients back off; one with some data stays 200 (the errors say wha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from ..privacy.card_numbers import has_room_for_card_number
+from ..schema import compiled
 from ..schema.core.context import BaseContext, StorefrontContext
 from ..schema.core.cookies import CookiePolicy
 from ..schema.core.errors import format_error, is_infrastructure_fault
 from ..schema.core.schema import ShopSchema
 from ..services import Services
+from .trusted_documents import DocumentRefused, TrustedDocuments
 
 # A client's X-Request-ID is kept (logged, stored in the access log, echoed) only in this form, and only
 # without room for a card number (P06): anything else is replaced, never stored or echoed.
@@ -55,7 +59,7 @@ def json_error(status: int, message: str, code: str, request_id: str, *, headers
                **details: Any) -> Response:
     extensions = {"code": code, "requestId": request_id, **details}
     body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
-    return Response(json.dumps(body), status_code=status, media_type="application/json",
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers={"Cache-Control": "no-store", "X-Request-ID": request_id, **(headers or {})})
 
 
@@ -72,7 +76,8 @@ def _retry_after(errors: list[GraphQLError]) -> int:
 
 class GraphQLView(GraphQL[BaseContext, None]):
     def __init__(self, schema: ShopSchema, services: Services, *, graphiql: bool,
-                 context_class: type[BaseContext] = StorefrontContext, enforce_privacy: bool = True) -> None:
+                 context_class: type[BaseContext] = StorefrontContext, enforce_privacy: bool = True,
+                 trusted_documents: TrustedDocuments | None = None) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -83,6 +88,39 @@ class GraphQLView(GraphQL[BaseContext, None]):
         self._cookies = CookiePolicy.from_settings(services.settings)
         self._context_class = context_class
         self._enforce_privacy = enforce_privacy
+        self._trusted = trusted_documents
+        # A plan per trusted document whose shape the fast path supports, prepared once.
+        self._plans: dict[str, compiled.Plan] = {}
+        if trusted_documents is not None and services.settings.trusted_documents_compiled:
+            for text in trusted_documents.documents.values():
+                plan = compiled.compile_document(schema._schema, text, services.settings)
+                if plan is not None:
+                    self._plans[text] = plan
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes UTF-8 bytes directly: about 1-2 ms less than json.dumps for an order page.
+        return orjson.dumps(data)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if self._trusted is None or isinstance(data, list):
+            return data
+        if data.query is not None and "persistedQuery" not in (data.extensions or {}):
+            self._trusted.check(data.query)
+            return data
+        # Sent by id: the small body is read again for `documentId`, which strawberry does not keep.
+        body = json.loads(await request.get_body())
+        return dataclasses.replace(data, query=self._trusted.resolve(body, data.query))
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any,
+                             root_value: Any, request_data: GraphQLRequestData) -> ExecutionResult:
+        plan = self._plans.get(request_data.query or "")
+        if plan is not None and request_data.operation_name in (None, plan.name):
+            data = await compiled.run(plan, self.schema._schema, context, request_data.variables)
+            if data is not None:
+                return ExecutionResult(data=data, errors=None)
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                            request_data)
 
     async def get_context(self, request: Any, response: Any) -> BaseContext:
         request_id = request_id_for(request)
@@ -114,6 +152,8 @@ class GraphQLView(GraphQL[BaseContext, None]):
         request = Request(scope, receive=receive)
         try:
             response = await self.run(request)
+        except DocumentRefused as error:
+            response = json_error(400, error.message, error.code, request_id_for(request))
         except HTTPException as error:
             response = json_error(error.status_code, _http_message(error), "BAD_REQUEST", request_id_for(request))
         finally:

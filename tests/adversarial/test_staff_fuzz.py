@@ -4,13 +4,14 @@ role never sees a value of customer A that the operation's purpose is not declar
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 from graphql import OperationDefinitionNode, parse, print_ast
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis_graphql import from_schema
+from hypothesis_graphql import from_schema, nodes
 from starlette.applications import Starlette
 
 from shop_privacy.privacy.purposes import PURPOSES, StaffRole
@@ -33,6 +34,10 @@ from .support import (
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P14")]
 
 SDL = (Path(__file__).parents[2] / "admin.graphql").read_text()
+# Scalars the generator cannot make by itself (a required DateTime: a confidentiality's end, a breach's
+# discovery): ISO 8601 strings, with an offset or without one.
+SCALARS = {"DateTime": st.datetimes(timezones=st.none() | st.just(UTC))
+           .map(lambda moment: nodes.String(moment.isoformat()))}
 ROLES = [role.value for role in StaffRole]
 
 
@@ -69,7 +74,7 @@ def role_and_purpose(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @bounded
-@given(document=from_schema(SDL), chosen=role_and_purpose())
+@given(document=from_schema(SDL, custom_scalars=SCALARS), chosen=role_and_purpose())
 async def test_p14_p21_generated_staff_operations_show_each_role_only_what_its_purpose_allows(
     staff_world: tuple[CustomerA, dict[str, str], StorefrontClient], services: Services, document: str,
     chosen: tuple[str, str],

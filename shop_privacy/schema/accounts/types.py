@@ -42,6 +42,9 @@ class Customer:
     preferred_language: Language | None = personal(CustomerRow.preferred_language)
     created_at: datetime | None = personal(CustomerRow.created_at)
     last_login_at: datetime | None = personal(CustomerRow.last_login_at)
+    processing_restricted: bool | None = strawberry.field(
+        default=None, description="Staff only: the customer restricted the processing of their data (GDPR "
+        "Art. 18), so it is kept but not used; only the LEGAL_CLAIMS purpose reads it. Shown whatever the purpose.")
     privacy: strawberry.Private[RowPrivacy | None] = None
     row_id: strawberry.Private[uuid.UUID]
 
@@ -63,6 +66,7 @@ class Customer:
             "preferred_language": Language(row.preferred_language),
             "created_at": row.created_at,
             "last_login_at": row.last_login_at,
+            "processing_restricted": guard.restricted(row.id),
         }))
 
 

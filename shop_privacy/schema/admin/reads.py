@@ -11,6 +11,7 @@ from typing import Any
 
 from ...accounts.directory import SearchKind
 from ...audit.access_log import NO_SUBJECT
+from ...privacy.access import NO_LIMITS
 from ...storage.tables import Customer as CustomerRow
 from ...storage.tables import Order as OrderRow
 from ..core.guard import AccessRecorder, PrivacyGuard
@@ -76,6 +77,9 @@ class StandInGuard(PrivacyGuard):
     def __init__(self, guard: PrivacyGuard, stand_in: uuid.UUID) -> None:
         super().__init__(guard.requester, guard.recorder)
         self._decisions = guard._decisions  # the same requester: share its decisions
+        self._withheld_by_class = guard._withheld_by_class
+        # An erased customer has no restriction or objection left (they went with the account).
+        self.note_limits({stand_in: NO_LIMITS})
         self._stand_in = stand_in
 
     def shape(self, cls: type, subject_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...audit.access_log import AccessRead
-from ...privacy.access import ALLOWED, Decision, Outcome, Requester, decide, needs_consent
+from ...privacy.access import (
+    ALLOWED,
+    NO_LIMITS,
+    UNKNOWN_LIMITS,
+    Decision,
+    Outcome,
+    ProcessingLimits,
+    Requester,
+    decide,
+    needs_consent,
+)
 from ...privacy.declarations import PersonalData
 from ...privacy.masking import masked
 from .personal import PersonalField, Withheld, personal_fields
@@ -21,15 +31,24 @@ class AccessRecorder:
     staff_id: uuid.UUID
     purpose: str
     request_id: str
-    # Per subject, the fields read (and whether masked): cheap to note on every read, expanded once.
-    _reads: dict[uuid.UUID, set[tuple[PersonalField, bool]]] = field(default_factory=lambda: defaultdict(set))
+    # Per subject, the fields read in full and those read masked: cheap to note on every read (a set
+    # add: this runs once per personal value shown), expanded once.
+    _read: dict[uuid.UUID, set[PersonalField]] = field(default_factory=lambda: defaultdict(set))
+    _masked: dict[uuid.UUID, set[PersonalField]] = field(default_factory=lambda: defaultdict(set))
 
     def read(self, subject_id: uuid.UUID, personal_field: PersonalField, *, masked: bool = False) -> None:
-        self._reads[subject_id].add((personal_field, masked))
+        (self._masked if masked else self._read)[subject_id].add(personal_field)
+
+    def fields_read_of(self, subject_id: uuid.UUID) -> set[PersonalField]:
+        """The set the subject's full reads go to (a row of theirs adds to it directly)."""
+        return self._read[subject_id]
 
     def reads(self) -> list[AccessRead]:
         entries = []
-        for subject_id, fields in sorted(self._reads.items(), key=lambda item: str(item[0])):
+        subjects = {s for s, fields in (*self._read.items(), *self._masked.items()) if fields}
+        for subject_id in sorted(subjects, key=str):
+            fields = {(f, False) for f in self._read.get(subject_id, ())} | \
+                     {(f, True) for f in self._masked.get(subject_id, ())}
             categories = frozenset(c for f, _ in fields for c in f.declaration.categories)
             columns = frozenset(f"{column}{' (masked)' if masked else ''}" for f, masked in fields
                                 for column in f.columns)
@@ -43,9 +62,17 @@ class RowPrivacy:
 
     subject_id: uuid.UUID
     recorder: AccessRecorder
+    _fields_read: set[PersonalField] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_fields_read", self.recorder.fields_read_of(self.subject_id))
 
     def read(self, personal_field: PersonalField) -> None:
-        self.recorder.read(self.subject_id, personal_field)
+        self._fields_read.add(personal_field)
+
+
+# (python name, declaration, decision) of each personal field of a type that is not allowed in full.
+_Withheld = tuple[tuple[str, PersonalData, Decision], ...]
 
 
 class PrivacyGuard:
@@ -53,7 +80,11 @@ class PrivacyGuard:
         self.requester = requester
         self.recorder = recorder
         self._consented: dict[uuid.UUID, bool] = {}
-        self._decisions: dict[tuple[int, bool], Decision] = {}
+        # Restrictions and objections in force, per subject, read when the rows were (see `note_limits`).
+        self._limits: dict[uuid.UUID, ProcessingLimits] = {}
+        self._decisions: dict[tuple[int, bool, ProcessingLimits], Decision] = {}
+        self._rows: dict[uuid.UUID, RowPrivacy] = {}
+        self._withheld_by_class: dict[tuple[type, bool, ProcessingLimits], _Withheld] = {}
 
     @property
     def needs_consent(self) -> bool:
@@ -65,6 +96,17 @@ class PrivacyGuard:
     def knows_consent_of(self, subject_id: uuid.UUID) -> bool:
         return subject_id in self._consented
 
+    def note_limits(self, limits: dict[uuid.UUID, ProcessingLimits]) -> None:
+        self._limits.update(limits)
+
+    def knows_limits_of(self, subject_id: uuid.UUID) -> bool:
+        return subject_id in self._limits
+
+    def restricted(self, subject_id: uuid.UUID) -> bool | None:
+        """For staff: whether the subject restricted the processing of their data (None: not looked up)."""
+        limits = self._limits.get(subject_id)
+        return None if limits is None or not self.requester.is_staff else limits.restricted
+
     def shape(self, cls: type, subject_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
         """`values` for building `cls`, with each personal value the requester may not read replaced
         by its masked form or withheld."""
@@ -72,17 +114,22 @@ class PrivacyGuard:
         if subject_id is not None and subject_id in (requester.customer_id, requester.staff_id):
             values["privacy"] = None  # one's own data: nothing to decide, nothing to record
             return values
-        for name, declaration in personal_fields(cls):
-            decision = self._decision(declaration, subject_id)
-            if decision is ALLOWED:
-                continue
+        for name, declaration, decision in self._withheld(cls, subject_id):
             assert decision.reason is not None
             if decision.outcome is Outcome.MASK:
                 values[name] = Withheld(decision.reason, True, masked(declaration.mask, values[name]), subject_id)
             else:
                 values[name] = Withheld(decision.reason, False, None, subject_id)
-        values["privacy"] = RowPrivacy(subject_id, self.recorder) if self.recorder and subject_id else None
+        values["privacy"] = self._row_privacy(subject_id) if self.recorder and subject_id else None
         return values
+
+    def _row_privacy(self, subject_id: uuid.UUID) -> RowPrivacy:
+        """One per subject and request, shared by all the subject's objects (it is immutable)."""
+        row = self._rows.get(subject_id)
+        if row is None:
+            assert self.recorder is not None
+            row = self._rows[subject_id] = RowPrivacy(subject_id, self.recorder)
+        return row
 
     def shape_held(self, cls: type, customer_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
         """Data that reaches a request only through its holder: the customer's session, or for a visitor
@@ -92,16 +139,40 @@ class PrivacyGuard:
             return values
         return self.shape(cls, customer_id, values)
 
+    def _withheld(self, cls: type, subject_id: uuid.UUID | None) -> _Withheld:
+        """The personal fields of `cls` not allowed in full, with their decisions. For staff the same for
+        every object of a class, consent and restriction (see `_decision`): worked out once per request, so a page of
+        objects costs one look-up each instead of a decision per field."""
+        if not self.requester.is_staff or subject_id == self.requester.staff_id:
+            return self._withheld_fields(cls, subject_id)
+        key = (cls, self._consented_to(subject_id), self._limits_of(subject_id))
+        withheld = self._withheld_by_class.get(key)
+        if withheld is None:
+            withheld = self._withheld_by_class[key] = self._withheld_fields(cls, subject_id)
+        return withheld
+
+    def _withheld_fields(self, cls: type, subject_id: uuid.UUID | None) -> _Withheld:
+        return tuple((name, declaration, decision) for name, declaration in personal_fields(cls)
+                     if (decision := self._decision(declaration, subject_id)) is not ALLOWED)
+
+    def _consented_to(self, subject_id: uuid.UUID | None) -> bool:
+        return bool(subject_id is not None and self._consented.get(subject_id, False))
+
+    def _limits_of(self, subject_id: uuid.UUID | None) -> ProcessingLimits:
+        return NO_LIMITS if subject_id is None else self._limits.get(subject_id, UNKNOWN_LIMITS)
+
     def _decision(self, declaration: PersonalData, subject_id: uuid.UUID | None) -> Decision:
         if not self.requester.is_staff or subject_id == self.requester.staff_id:
             return decide(declaration, self.requester, subject_id=subject_id)
-        # For staff the answer depends on the declaration and, for consent purposes, the consent only.
-        consented = bool(subject_id is not None and self._consented.get(subject_id, False))
-        key = (id(declaration), consented)
+        # For staff the answer depends on the declaration, for consent purposes the consent, and the
+        # subject's restriction and objections: not looked up, they count as restricted (fails closed).
+        consented = self._consented_to(subject_id)
+        limits = self._limits_of(subject_id)
+        key = (id(declaration), consented, limits)
         decision = self._decisions.get(key)
         if decision is None:
             decision = self._decisions[key] = decide(declaration, self.requester, subject_id=subject_id,
-                                                     consented=consented)
+                                                     consented=consented, limits=limits)
         return decision
 
 

@@ -4,9 +4,10 @@ Covers every string argument and input-object field, inline or in variables, so 
 forget it:
 - a NUL byte or a lone surrogate, in any input: neither can be stored (PostgreSQL text refuses NUL,
   UTF-8 has no surrogates), and they would otherwise fail deep inside a query, as an internal error;
-- a payment card number, however written (see `privacy/card_numbers.py`), in any input but a
-  password. A password is hashed and never stored or logged as given, and refusing one that looks
-  like a card number would lock out whoever chose it before the detection grew.
+- a payment card number, however written (see `privacy/card_numbers.py`), in any input but those
+  kept only as a hash: a password (refusing one that looks like a card number would lock out whoever
+  chose it before the detection grew) and the checkout's idempotency key (a random UUID holds a
+  Luhn-valid run of digits often enough to fail real checkouts).
 Server-issued values (tokens, ids, cursors) are scanned too: their formats cannot hold 12 digits in a
 row by accident often enough to matter, and scanning them leaves no input unexamined.
 
@@ -37,8 +38,8 @@ from strawberry.extensions import SchemaExtension
 
 from ...privacy.card_numbers import contains_card_number
 
-# Hashed, never stored or logged as given.
-SECRET_INPUTS = frozenset({"password", "currentPassword", "newPassword"})
+# Hashed (argon2id; the idempotency key by a keyed HMAC), never stored or logged as given.
+SECRET_INPUTS = frozenset({"password", "currentPassword", "newPassword", "idempotencyKey"})
 PURPOSE_DIRECTIVE = "purpose"
 
 

@@ -7,13 +7,16 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.extensions.directives import DirectivesExtension, DirectivesExtensionSync
 from strawberry.schema.config import StrawberryConfig
@@ -40,15 +43,30 @@ class ShopSchema(strawberry.Schema):
         log_unexpected(errors, execution_context.context if execution_context else None)
 
 
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth and alias limits as validation rules (also checked when a trusted document is compiled)."""
+    return [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
+
+
+# Parsed and validated documents kept per text: a storefront sends the same few operations over and over.
+DOCUMENT_CACHE_SIZE = 256
+
+
 def security_extensions(settings: Settings, *, enforce_privacy: bool = True) -> list[Callable[[], SchemaExtension]]:
     """Fresh instances per request (extensions keep per-request state). ErrorCodes comes first, so
-    it formats errors after the others have done with them."""
+    it formats errors after the others have done with them.
+
+    The depth and alias rules are built here, once: the validation cache is keyed by the rule classes,
+    and a rule class made anew per request would never hit it."""
+    limits = limit_rules(settings)
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorCodes,
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(AddValidationRules, limits),
         RejectCardNumbers,
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
     ]
     if enforce_privacy:
         extensions.append(PrivacyExtension)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 import strawberry
 
@@ -51,8 +53,8 @@ class OrderLine:
     privacy: strawberry.Private[RowPrivacy | None] = None
 
     @classmethod
-    def from_row(cls, row: OrderLineRow, currency: str, subject_id: uuid.UUID | None,
-                 guard: PrivacyGuard) -> OrderLine:
+    def from_row(cls, row: Any, currency: str, subject_id: uuid.UUID | None, guard: PrivacyGuard) -> OrderLine:
+        """From an `OrderLineRow` or a row of the service's `LINE_VIEW_COLUMNS`."""
         unit_vat = vat_of(row.unit_price_net_minor, row.vat_rate_basis_points)
         return cls(**guard.shape(cls, subject_id, {  # type: ignore[arg-type]
             "sku": row.sku,
@@ -152,10 +154,20 @@ class Order:
     subject_id: strawberry.Private[uuid.UUID | None]
     currency: strawberry.Private[str]
     guard: strawberry.Private[PrivacyGuard]
+    # The lines when they were read with the page: then `lines` needs neither a dataloader nor an await.
+    line_rows: strawberry.Private[Sequence[Any] | None] = None
 
     @strawberry.field
-    async def lines(self, info: strawberry.Info[BaseContext, None]) -> list[OrderLine]:
-        rows = await order_lines(info.context).load(self.row_id)
+    def lines(self, info: strawberry.Info[BaseContext, None]) -> list[OrderLine]:
+        if self.line_rows is not None:
+            return self._lines(self.line_rows)
+        # graphql-core awaits what a resolver returns when it is awaitable.
+        return cast(list[OrderLine], self._load_lines(info.context))
+
+    async def _load_lines(self, context: BaseContext) -> list[OrderLine]:
+        return self._lines(await order_lines(context).load(self.row_id))
+
+    def _lines(self, rows: Sequence[Any]) -> list[OrderLine]:
         return [OrderLine.from_row(row, self.currency, self.subject_id, self.guard) for row in rows]
 
     @strawberry.field(description="The order's changes of state, oldest first.")
@@ -164,7 +176,8 @@ class Order:
         return [OrderEvent.from_row(row, self.subject_id, self.guard) for row in rows]
 
     @classmethod
-    def from_row(cls, row: OrderRow, guard: PrivacyGuard) -> Order:
+    def from_row(cls, row: Any, guard: PrivacyGuard, line_rows: Sequence[Any] | None = None) -> Order:
+        """From an `OrderRow` or a row of the service's `ORDER_VIEW_COLUMNS`; `line_rows` when read with it."""
         return cls(**guard.shape(cls, row.customer_id, {  # type: ignore[arg-type]
             "id": encode_id("Order", row.id),
             "customer_id": encode_id("Customer", row.customer_id) if row.customer_id else None,
@@ -179,6 +192,7 @@ class Order:
             "subject_id": row.customer_id,
             "currency": row.currency,
             "guard": guard,
+            "line_rows": line_rows,
         }))
 
 

@@ -2,6 +2,7 @@
 
 from .access_log import AccessLogEntry
 from .auth import AuthSession, LoginThrottle, PasswordResetToken
+from .breaches import BreachEntry
 from .carts import Cart, CartLine
 from .catalogue import Product
 from .consents import Consent
@@ -10,6 +11,7 @@ from .disclosures import Disclosure, OutboxMessage
 from .erasure_ledger import ErasureLedgerEntry
 from .mail import AccountMail
 from .orders import Order, OrderEvent, OrderLine
+from .processing_limits import ProcessingLimit
 from .rights import Rectification, SubjectRequest
 from .staff import StaffSession, StaffUser
 
@@ -17,6 +19,7 @@ __all__ = [
     "AccessLogEntry",
     "AccountMail",
     "AuthSession",
+    "BreachEntry",
     "Cart",
     "CartLine",
     "Consent",
@@ -29,6 +32,7 @@ __all__ = [
     "OrderLine",
     "OutboxMessage",
     "PasswordResetToken",
+    "ProcessingLimit",
     "PendingRegistration",
     "Product",
     "Rectification",

@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import Elapsed, sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 
 class AuthSession(SQLModel, table=True):
     __tablename__ = "auth_sessions"
+    __table_args__ = swept(sweep("sessions", "session", "expires_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     customer_id: uuid.UUID = subject_field(foreign_key="customers.id", index=True, ondelete="CASCADE")
@@ -44,6 +46,7 @@ class AuthSession(SQLModel, table=True):
 
 class PasswordResetToken(SQLModel, table=True):
     __tablename__ = "password_reset_tokens"
+    __table_args__ = swept(sweep("password_reset_links", "password_reset", "created_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     customer_id: uuid.UUID = subject_field(foreign_key="customers.id", index=True, ondelete="CASCADE")
@@ -62,6 +65,9 @@ class LoginThrottle(SQLModel, table=True):
     """Failed-login counters keyed by a keyed hash (HMAC) of the e-mail address or client address."""
 
     __tablename__ = "login_throttle"
+    # A counter still locking the account out stays until the lock-out ends.
+    __table_args__ = swept(sweep("failed_login_counters", "login_throttle", "window_started_at",
+                                 Elapsed("locked_until")))
 
     key: str = personal_field(
         personal(categories="user.unique_id.pseudonymous", purposes="fraud_prevention",

@@ -9,12 +9,15 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import parent_field, personal_field, plain_field, subject_field
+from ...privacy.retention import ACCOUNT_GONE, sweep
+from ..columns import parent_field, personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 
 class Cart(SQLModel, table=True):
     __tablename__ = "carts"
+    # An account's cart lasts as long as the account; an anonymous one a while after its last change.
+    __table_args__ = swept(sweep("anonymous_carts", "anonymous_cart", "updated_at", ACCOUNT_GONE))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     # One active cart per customer; NULL while anonymous.

@@ -8,11 +8,14 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, Mask, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 _ACCOUNT = ("account", "order_fulfilment", "customer_service")
 _CONTACT = ("account", "order_fulfilment", "payment", "customer_service")
+# The postal address also goes on printed mailings, with marketing consent (P18).
+_ADDRESS = (*_CONTACT, "marketing")
 
 
 def new_security_stamp() -> str:
@@ -63,22 +66,22 @@ class Customer(SQLModel, table=True):
         default=None, max_length=11,
     )
     address_street: str | None = personal_field(
-        personal(categories="user.contact.address.street", purposes=_CONTACT, retention="account",
+        personal(categories="user.contact.address.street", purposes=_ADDRESS, retention="account",
                  erasure=Erasure.DELETE, mask=Mask.ADDRESS_CITY, en="Street address", sv="Gatuadress"),
         default=None, max_length=200,
     )
     address_postal_code: str | None = personal_field(
-        personal(categories="user.contact.address.postal_code", purposes=_CONTACT, retention="account",
+        personal(categories="user.contact.address.postal_code", purposes=_ADDRESS, retention="account",
                  erasure=Erasure.DELETE, mask=Mask.ADDRESS_CITY, en="Postal code", sv="Postnummer"),
         default=None, max_length=16,
     )
     address_city: str | None = personal_field(
-        personal(categories="user.contact.address.city", purposes=_CONTACT, retention="account",
+        personal(categories="user.contact.address.city", purposes=_ADDRESS, retention="account",
                  erasure=Erasure.DELETE, mask=Mask.KEEP, en="City", sv="Ort"),
         default=None, max_length=100,
     )
     address_country: str = personal_field(
-        personal(categories="user.contact.address.country", purposes=_CONTACT, retention="account",
+        personal(categories="user.contact.address.country", purposes=_ADDRESS, retention="account",
                  erasure=Erasure.DELETE, mask=Mask.KEEP, en="Country", sv="Land"),
         default="SE", max_length=2,
     )
@@ -111,6 +114,7 @@ class PendingRegistration(SQLModel, table=True):
     """A registration whose e-mail address is not confirmed yet; becomes a customer on confirmation."""
 
     __tablename__ = "pending_registrations"
+    __table_args__ = swept(sweep("unconfirmed_registrations", "pending_registration", "expires_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     email: str = personal_field(

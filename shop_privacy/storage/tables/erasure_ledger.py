@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime
 
 
@@ -22,6 +23,9 @@ def _ledger(category: str, en: str, sv: str):  # noqa: ANN202
 
 class ErasureLedgerEntry(SQLModel, table=True):
     __tablename__ = "erasure_ledger"
+    # No backup is older than the rule's period (the setting `backup_retention_days`): none can bring the
+    # customer back any more.
+    __table_args__ = swept(sweep("erasure_ledger", "erasure_ledger", "erased_at"))
 
     # One entry per erasure request: recording one twice (a re-applied erasure) changes nothing.
     request_id: uuid.UUID = plain_field(primary_key=True)

@@ -12,7 +12,8 @@ from sqlalchemy import Index, Text
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, PersonalData, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import OneOf, sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 
@@ -22,12 +23,23 @@ def _mail(categories: str, en: str, sv: str) -> PersonalData:
                     en=en, sv=sv, source="system")
 
 
+_FINISHED = OneOf("status", ("sent", "failed"))
+
+
 class AccountMail(SQLModel, table=True):
     """One mail to one address: queued until the mail server accepts it, then sent (or failed after
     the allowed attempts). Its address and content are cleared a few days after that."""
 
     __tablename__ = "account_mails"
-    __table_args__ = (Index("ix_account_mails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_account_mails_due", "status", "next_attempt_at"),
+        swept(
+            # A mail's address and text (its links, too) only until shortly after it went out or was given up;
+            # the bare record (id, kind, status) a while longer, for `outbox status`.
+            sweep("sent_mail_contents", "account_mail", ("sent_at", "failed_at"), _FINISHED, reduce=True),
+            sweep("sent_mail_records", "account_mail_record", "created_at", _FINISHED),
+        ),
+    )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)  # also the X-Shop-Mail-Id
     # The account the mail concerns; none for a registration not yet confirmed, or once the account is

@@ -10,7 +10,8 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, Mask, PersonalData, personal
-from ..columns import parent_field, personal_field, plain_field, subject_field
+from ...privacy.retention import ACCOUNT_GONE, NotNull, sweep
+from ..columns import parent_field, personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 # The payer's details on an order: for delivering it, taking payment, invoicing and answering questions.
@@ -45,6 +46,12 @@ class Order(SQLModel, table=True):
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
         # A payment provider's callback finds its order by the provider's payment reference.
         Index("ix_orders_payment_reference", "payment_reference"),
+        swept(
+            # What the accounts no longer need: orders whose customer is gone, past the Bookkeeping Act
+            # (their lines and events go with them).
+            sweep("accounting_minimum", "bookkeeping", "placed_at", ACCOUNT_GONE),
+            sweep("order_ip_addresses", "order_ip_address", "placed_at", NotNull("ip_address"), reduce=True),
+        ),
     )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
@@ -119,9 +126,10 @@ class Order(SQLModel, table=True):
                  purposes=(*_FULFIL, "bookkeeping")),
         default=None, max_length=2,
     )
-    # The client's address at checkout (P07), with its own short retention.
+    # The client's address at checkout (P07), with its own short retention; with analytics consent it
+    # also goes to Google Analytics with the purchase (P16).
     ip_address: str | None = personal_field(
-        personal(categories="user.device.ip_address", purposes=("fraud_prevention", "payment"),
+        personal(categories="user.device.ip_address", purposes=("fraud_prevention", "payment", "analytics"),
                  retention="order_ip_address", erasure=Erasure.NULL, en="IP address at checkout",
                  sv="IP-adress vid beställning", source="system"),
         default=None, max_length=45,

@@ -9,7 +9,8 @@ from sqlalchemy import Index, Text, text
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import OneOf, sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 
@@ -31,6 +32,7 @@ class SubjectRequest(SQLModel, table=True):
         # One open request per subject and kind: two sweeps, or two clicks, cannot open a second one.
         Index("uq_subject_requests_open", "customer_id", "kind", unique=True,
               sqlite_where=text(OPEN_REQUEST_SQL), postgresql_where=text(OPEN_REQUEST_SQL)),
+        swept(sweep("handled_requests", "rights_request", "received_at", OneOf("status", ("completed", "cancelled")))),
     )
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
@@ -52,12 +54,28 @@ class SubjectRequest(SQLModel, table=True):
     report: str | None = personal_field(_request("Outcome (JSON)", "Utfall (JSON)"), default=None, sa_type=Text)
     registered_by: uuid.UUID | None = plain_field(default=None)  # the staff member who registered it
     download_token_hash: str | None = plain_field(default=None, max_length=64)
+    # Art. 12(3): the DPO may extend the month once, by up to two more; `due_at` is then the new date.
+    extended_at: datetime | None = personal_field(_request("Deadline extended", "Tidsfristen förlängd", "shop"),
+                                                  default=None, sa_type=UTCDateTime)
+    extension_reason: str | None = personal_field(
+        _request("Why the deadline was extended", "Varför tidsfristen förlängdes", "shop"), default=None,
+        max_length=500)
+    extended_by: uuid.UUID | None = plain_field(default=None)  # the staff member who extended it
+    # A request by e-mail waits until the link mailed to the account's address is followed.
+    identity_challenge_hash: str | None = plain_field(default=None, max_length=64)
+    identity_verified_at: datetime | None = personal_field(
+        _request("Identity confirmed by the mailed link", "Identiteten bekräftad via länk i e-post"), default=None,
+        sa_type=UTCDateTime)
+    # The last reminder to the DPO about this request's deadline: at most one a day per state.
+    reminder_state: str | None = plain_field(default=None, max_length=16)
+    reminded_at: datetime | None = plain_field(default=None, sa_type=UTCDateTime)
 
 
 class Rectification(SQLModel, table=True):
     """That a personal field was changed: which, when, by whom, through which request. Not the old value."""
 
     __tablename__ = "rectifications"
+    __table_args__ = swept(sweep("rectification_history", "rectification", "changed_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     customer_id: uuid.UUID = subject_field(foreign_key="customers.id", index=True, ondelete="CASCADE")

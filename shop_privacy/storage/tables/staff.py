@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlmodel import SQLModel
 
 from ...privacy.declarations import Erasure, Mask, personal
-from ..columns import personal_field, plain_field, subject_field
+from ...privacy.retention import sweep
+from ..columns import personal_field, plain_field, subject_field, swept
 from ..types import UTCDateTime, utc_now
 
 
@@ -40,6 +41,7 @@ class StaffUser(SQLModel, table=True):
 
 class StaffSession(SQLModel, table=True):
     __tablename__ = "staff_sessions"
+    __table_args__ = swept(sweep("staff_sessions", "session", "expires_at"))
 
     id: uuid.UUID = plain_field(default_factory=uuid.uuid4, primary_key=True)
     staff_user_id: uuid.UUID = subject_field(subject="staff", foreign_key="staff_users.id", index=True,

@@ -1,0 +1,1 @@
+"""The breach register (GDPR Art. 33, 34)."""

@@ -9,22 +9,24 @@ the ZIP as they come, so a customer with tens of thousands of orders needs no mo
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+from sqlalchemy import Uuid
 from sqlmodel import col, select
 
-from ..privacy.retention import RETENTION_RULES, FiscalYear, erase_on
+from ..privacy.retention import RETENTION_RULES, FiscalYear, RetentionRule, erase_on
 from ..settings import Settings
 from ..storage.columns import WITHHELD_FROM_SUBJECT
 from ..storage.database import Database
 from ..storage.tables import Customer, Disclosure
 from ..storage.tables.disclosures import withheld_from_subject
-from ..storage.types import utc_now
+from ..storage.types import dashed, utc_now
 from . import export_html
+from .compressed_spool import CompressedSpool
 from .export_model import (
     FORMAT,
     SECTION_LABELS,
@@ -40,6 +42,13 @@ from .export_model import (
 from .subject_map import Subject, SubjectMap, SubjectTable
 
 _BATCH = 500
+_BLOCK = 64 * 1024  # bytes handed to the ZIP at a time
+
+
+def _json(value: Any) -> bytes:
+    # Keys may be `str` subclasses (SQLAlchemy's column names, a plugin's): orjson takes only exact `str` keys
+    # unless told otherwise.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 class _Sink(io.RawIOBase):
@@ -98,8 +107,12 @@ class DataExport:
         rules = [RETENTION_RULES[r] for r in sorted({d.retention for _, d in entry.personal}) if r in RETENTION_RULES]
         parent_column = entry.parent[0].name if entry.parent else None
         key_column = entry.primary_key.name
-        # Decided once per section, not per value: how each column's values are written.
-        converters = [(c.name, c.converter()) for c in columns]
+        uuids = {c.name for c in entry.table.c if isinstance(c.type, Uuid)}
+        # Decided once per section, not per value: how each column's values are written (ids are read as
+        # text: no UUID object per value).
+        converters = [(c.name, dashed if c.name in uuids and not c.secret else c.converter()) for c in columns]
+        key_text = dashed if key_column in uuids else str
+        parent_text = dashed if parent_column in uuids else str
         anchors = {"placed_at" if r.anchor == "end_of_fiscal_year" else r.anchor for r in rules}
         fiscal_year = FiscalYear(self._settings.fiscal_year_start_month)
         wanted = list(dict.fromkeys([key_column, *([parent_column] if parent_column else []),
@@ -107,8 +120,18 @@ class DataExport:
 
         async def rows() -> AsyncIterator[ExportRow]:
             subject_anchors: dict[str, Any] = {"last_activity": subject.last_activity}
+            # Many rows share an anchor (an order's lines, a day's orders): each day is worked out once.
+            erase_days: dict[tuple[str, Any], str | None] = {}
+
+            def erase_day(rule: RetentionRule, row: Any) -> str | None:
+                anchor = _anchors(rule, row, subject_anchors)
+                key = (rule.key, *anchor.values())
+                if key not in erase_days:
+                    erase_days[key] = _iso(erase_on(rule, anchor, fiscal_year))
+                return erase_days[key]
+
             async with self._db.read() as session:
-                query = self._map.rows(entry, subject, wanted)
+                query = self._map.rows(entry, subject, wanted, uuids_as_text=True)
                 withheld = entry.table.info.get(WITHHELD_FROM_SUBJECT)
                 if withheld is not None:
                     query = query.where(~withheld(entry.table, now))
@@ -118,11 +141,10 @@ class DataExport:
                 async for batch in result.mappings().partitions(_BATCH):
                     for row in batch:
                         yield ExportRow(
-                            id=str(row[key_column]),
-                            parent=str(row[parent_column]) if parent_column else None,
+                            id=key_text(row[key_column]),
+                            parent=parent_text(row[parent_column]) if parent_column else None,
                             values={name: convert(row[name]) for name, convert in converters},
-                            erase_on={rule.key: _iso(erase_on(rule, _anchors(rule, row, subject_anchors), fiscal_year))
-                                      for rule in rules},
+                            erase_on={rule.key: erase_day(rule, row) for rule in rules},
                         )
 
         return Section(entry.name, label, columns, rows)
@@ -165,72 +187,77 @@ class DataExport:
             "rights": rights_json(dpo=settings.dpo_email, authority=settings.supervisory_authority),
         }
 
-    async def json_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
-                          generated_at: datetime) -> AsyncIterator[str]:
-        """data.json, piece by piece; fills `summaries` on the way (the HTML puts them first)."""
+    async def _json_chunks(self, subject: Subject, sections: Sequence[Section], summaries: dict[str, CategorySummary],
+                           recipients: list[dict[str, Any]], generated_at: datetime, html: CompressedSpool,
+                           language: str) -> AsyncIterator[bytes]:
+        """data.json, piece by piece, reading each row once: on the way it fills `summaries` and writes the
+        HTML's tables into `html` (the HTML puts the summary first, so it is written afterwards)."""
         meta = self.meta(subject, generated_at)
-        yield json.dumps(meta, ensure_ascii=False)[:-1] + ', "sections": ['
-        for index, section in enumerate(self.sections(subject, generated_at)):
+        yield _json(meta)[:-1] + b',"sections":['
+        for index, section in enumerate(sections):
             for column in section.columns:
                 for category in column.declaration.categories:
                     summaries.setdefault(category, CategorySummary(category)).note_column(column.declaration)
             head = {"name": section.name, "label": dict(section.label),
                     "columns": [_column_json(c) for c in section.columns]}
-            yield ("," if index else "") + json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": ['
-            first = True
+            yield (b"," if index else b"") + _json(head)[:-1] + b',"rows":['
+            html.write(export_html.section_start(section, language))
+            write_row = export_html.row_writer(section, language)
+            separator = b""
             groups = _erasure_groups(summaries, section)
             async for row in section.rows():
                 _note_erasure(groups, row)
-                yield ("" if first else ",") + json.dumps(
-                    {"id": row.id, "parent": row.parent, "values": row.values, "eraseOn": row.erase_on},
-                    ensure_ascii=False)
-                first = False
-            yield "]}"
+                yield separator + _json(
+                    {"id": row.id, "parent": row.parent, "values": row.values, "eraseOn": row.erase_on})
+                html.write(write_row(row))
+                separator = b","
+            yield b"]}"
+            html.write(export_html.section_end(section, language, empty=not separator))
         categories = [summaries[key].as_json() for key in sorted(summaries)]
-        recipients = [disclosure_json(d) for d in await self.disclosures(subject, generated_at)]
-        yield ('], "categories": ' + json.dumps(categories, ensure_ascii=False) + ', "recipients": '
-               + json.dumps(recipients, ensure_ascii=False) + "}")
+        yield b'],"categories":' + _json(categories) + b',"recipients":' + _json(recipients) + b"}"
 
-    async def html_chunks(self, subject: Subject, summaries: dict[str, CategorySummary],
-                          generated_at: datetime) -> AsyncIterator[str]:
-        language = subject.language if subject.language in {"sv", "en"} else "en"
-        sections = self.sections(subject, generated_at)
+    async def _html_head(self, subject: Subject, sections: Sequence[Section], summaries: dict[str, CategorySummary],
+                         recipients: list[dict[str, Any]], generated_at: datetime, language: str) -> str:
+        """index.html up to its tables: the contents, the summary of every category, the rights."""
         meta = self.meta(subject, generated_at)
-        yield export_html.document_start(meta, sections, language)
-        recipients = [disclosure_json(d) for d in await self.disclosures(subject, generated_at)]
         withheld = not recipients and await self.any_withheld(subject, generated_at)
-        yield export_html.summary(list(summaries.values()), recipients, language, withheld=withheld)
-        yield export_html.rights(meta, language)
-        for section in sections:
-            yield export_html.section_start(section, language)
-            rows = 0
-            async for row in section.rows():
-                yield export_html.row(section, row, language)
-                rows += 1
-            yield export_html.section_end(section, language, empty=not rows)
-        yield export_html.document_end(language)
+        return (export_html.document_start(meta, sections, language)
+                + export_html.summary(list(summaries.values()), recipients, language, withheld=withheld)
+                + export_html.rights(meta, language))
 
     async def zip_stream(self, subject: Subject, now: datetime | None = None) -> AsyncIterator[bytes]:
         """The export package, as bytes to send while it is written (as of `now`, by default the moment)."""
         generated_at = now or utc_now()
+        language = subject.language if subject.language in {"sv", "en"} else "en"
+        sections = self.sections(subject, generated_at)
         summaries: dict[str, CategorySummary] = {}
+        recipients = [disclosure_json(d) for d in await self.disclosures(subject, generated_at)]
+        tables = CompressedSpool()
         sink = _Sink()
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            for name, chunks in (("data.json", self.json_chunks(subject, summaries, generated_at)),
-                                 ("index.html", self.html_chunks(subject, summaries, generated_at))):
-                with archive.open(name, "w", force_zip64=True) as entry:
-                    buffered: list[str] = []
-                    size = 0
-                    async for chunk in chunks:
-                        buffered.append(chunk)
-                        size += len(chunk)
-                        if size >= 64 * 1024:
-                            entry.write("".join(buffered).encode())
-                            buffered, size = [], 0
-                            if data := sink.drain():
-                                yield data
-                    entry.write("".join(buffered).encode())
-                yield sink.drain()
+            with archive.open("data.json", "w", force_zip64=True) as entry:
+                buffered: list[bytes] = []
+                size = 0
+                async for chunk in self._json_chunks(subject, sections, summaries, recipients, generated_at, tables,
+                                                     language):
+                    buffered.append(chunk)
+                    size += len(chunk)
+                    if size >= _BLOCK:
+                        entry.write(b"".join(buffered))
+                        buffered, size = [], 0
+                        if data := sink.drain():
+                            yield data
+                entry.write(b"".join(buffered))
+            yield sink.drain()
+            with archive.open("index.html", "w", force_zip64=True) as entry:
+                entry.write((await self._html_head(subject, sections, summaries, recipients, generated_at,
+                                                   language)).encode())
+                for block in tables.read():
+                    entry.write(block)
+                    if data := sink.drain():
+                        yield data
+                entry.write(export_html.document_end(language).encode())
+            yield sink.drain()
         yield sink.drain()
 
 

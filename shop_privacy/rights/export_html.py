@@ -3,7 +3,7 @@ English. One self-contained file: no scripts, no fonts, no external resources.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -170,11 +170,36 @@ def section_start(section: Section, language: str) -> str:
 
 
 def row(section: Section, export_row: ExportRow, language: str) -> str:
-    cells = "".join(cell(export_row.values.get(c.name), language) for c in section.columns)
-    dates = sorted({d for d in export_row.erase_on.values() if d})
-    open_ended = any(d is None for d in export_row.erase_on.values())
-    until = ", ".join(dates) + (("; " if dates else "") + TEXT["while_account"][language] if open_ended else "")
-    return f"<tr>{cells}<td>{escape(until)}</td></tr>"
+    return row_writer(section, language)(export_row)
+
+
+def row_writer(section: Section, language: str) -> Callable[[ExportRow], str]:
+    """`row` for every row of one section: what is the same for all of them is worked out once."""
+    names = [c.name for c in section.columns]
+    yes, no, while_account = t("yes", language), t("no", language), TEXT["while_account"][language]
+
+    def cell_of(value: Any) -> str:
+        if value is None:
+            return "<td>—</td>"
+        if value.__class__ is str:
+            return f"<td>{escape(value)}</td>"
+        if value is True or value is False:
+            return f"<td>{yes if value else no}</td>"
+        if isinstance(value, int):
+            return f"<td>{value}</td>"  # nothing to escape in a number
+        return f"<td>{escape(str(value))}</td>"
+
+    def write(export_row: ExportRow) -> str:
+        values = export_row.values
+        cells = "".join([cell_of(values.get(name)) for name in names])
+        days = export_row.erase_on.values()
+        dates = sorted({d for d in days if d})
+        until = ", ".join(dates)
+        if None in days:
+            until += ("; " if dates else "") + while_account
+        return f"<tr>{cells}<td>{escape(until)}</td></tr>"
+
+    return write
 
 
 def section_end(section: Section, language: str, *, empty: bool) -> str:

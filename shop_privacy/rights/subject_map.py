@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, MetaData, Select, Table, select
+from sqlalchemy import Column, ColumnElement, MetaData, Select, Table, Uuid, select
 
 from ..privacy.declarations import ParentLink, PersonalData, SubjectLink
 from ..privacy.inventory import InventoryError
 from ..storage.columns import PRIVACY_INFO_KEY
+from ..storage.types import uuid_as_text
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,15 @@ class SubjectMap:
         parent = self._by_name[parent_name]
         return column.in_(select(parent.primary_key).where(self.where(parent, subject)))
 
-    def rows(self, entry: SubjectTable, subject: Subject, columns: Iterable[str] | None = None) -> Select[Any]:
-        """The subject's rows of `entry`: every column, or only those named."""
-        chosen = [entry.table.c[name] for name in columns] if columns is not None else [entry.table]
+    def rows(self, entry: SubjectTable, subject: Subject, columns: Iterable[str] | None = None, *,
+             uuids_as_text: bool = False) -> Select[Any]:
+        """The subject's rows of `entry`: every column, or only those named (`Uuid` ones as text, if asked:
+        see `storage.types.uuid_as_text`)."""
+        if columns is None:
+            chosen: list[Any] = [entry.table]
+        else:
+            chosen = [uuid_as_text(entry.table.c[name]) if uuids_as_text and isinstance(entry.table.c[name].type, Uuid)
+                      else entry.table.c[name] for name in columns]
         return select(*chosen).where(self.where(entry, subject)).order_by(entry.primary_key)
 
     def children_first(self) -> list[SubjectTable]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String, cast
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +33,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def uuid_as_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A `Uuid` column read as its text, for bulk reads that only write it out (the export): no UUID object
+    per value. PostgreSQL gives the dashed form; SQLite gives what it stores, 32 hex digits (see `dashed`)."""
+    return cast(column, String).label(column.key)
+
+
+def dashed(text: str | None) -> str | None:
+    """The canonical dashed form of a UUID read by `uuid_as_text`, on either database."""
+    if text is None or len(text) != 32:
+        return text
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -4,7 +4,8 @@ The ZIP (data.json and index.html) is produced by `DataExport.zip_stream` exactl
 streams it, and consumed chunk by chunk without being kept, as a client would write it to disk. Timed
 with `time.perf_counter`; memory is the growth of the process's resident set over the export, sampled
 every 5 ms by a thread reading /proc/self/statm (Linux), which counts what Python, SQLite and zlib
-hold alike. Targets on SQLite: under 3 s and under 100 MB of growth.
+hold alike. Targets on SQLite: under 3 s (a median of at most 1.5 s on a quiet machine) and under 100 MB
+of growth.
 
     python bench/export_10k.py [--database-url URL] [--orders 10000] [--lines 5] [--runs 3]
 """
@@ -30,7 +31,8 @@ from shop_privacy.services import Services, build_services
 from shop_privacy.storage.migrate import upgrade
 from shop_privacy.storage.tables import Customer, Order, OrderLine
 
-TARGET_SECONDS = 3.0
+TARGET_SECONDS = 3.0  # the limit the download must stay under, even on a busy machine
+QUIET_TARGET_SECONDS = 1.5  # the headroom issue 12 asks for, on a quiet machine
 TARGET_MEGABYTES = 100.0
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -125,7 +127,9 @@ async def run(database_url: str, orders: int, lines: int, runs: int) -> None:
     json_mb, html_mb = (archive.getinfo(name).file_size / 1e6 for name in ("data.json", "index.html"))
     print(f"package: {results[0][2] / 1e6:.1f} MB zipped; data.json {json_mb:.1f} MB, index.html {html_mb:.1f} MB")
     print(f"time: median {statistics.median(seconds):.2f} s (runs: {', '.join(f'{s:.2f}' for s in seconds)}); "
-          f"target < {TARGET_SECONDS:.0f} s: {'met' if max(seconds) < TARGET_SECONDS else 'NOT met'}")
+          f"target < {TARGET_SECONDS:.0f} s: {'met' if max(seconds) < TARGET_SECONDS else 'NOT met'}; "
+          f"median <= {QUIET_TARGET_SECONDS} s on a quiet machine: "
+          f"{'met' if statistics.median(seconds) <= QUIET_TARGET_SECONDS else 'NOT met'}")
     print(f"peak resident-set growth: max {max(growth):.1f} MB (runs: {', '.join(f'{g:.1f}' for g in growth)}); "
           f"target < {TARGET_MEGABYTES:.0f} MB: {'met' if max(growth) < TARGET_MEGABYTES else 'NOT met'}")
 

@@ -204,9 +204,10 @@ class Settings(BaseSettings):
     account_pages: bool | None = None
     # Fast read path (docs/performance.md). After start-up the objects alive then are frozen out of the
     # garbage collector's reach and its youngest generation collects at this many allocations (CPython's
-    # default is 700): full collections of the start-up objects were the latency tail. 0 leaves the
-    # collector as the interpreter set it.
-    gc_generation0_threshold: int = Field(50_000, ge=0)
+    # default is 700): full collections of the start-up objects were the latency tail. Not much higher:
+    # a young collection walks every object allocated since the last one (at 50,000, about 20 ms at once).
+    # 0 leaves the collector as the interpreter set it.
+    gc_generation0_threshold: int = Field(2_000, ge=0)
     # Trusted documents: a JSON file mapping each document's SHA-256 hash (hex) to its text, produced by
     # the storefront's build; requests may then send `documentId` or
     # `extensions.persistedQuery.sha256Hash` instead of the text.

@@ -92,20 +92,26 @@ def create_app(
             *health_routes(services.db),
             *(account_page_routes() if settings.account_pages_served else ()),
         ],
-        middleware=[
-            # Log lines written for a request carry its id, whatever answers it.
-            Middleware(RequestIdLogContext),
-            # Then: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
-            Middleware(CrossOriginPolicy, allowed_origins=settings.cors_allowed_origins,
-                       own_origins=(origin_of(settings.api_url),)),
-            Middleware(SecurityHeaders, hsts=settings.production),
-            Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
-            Middleware(StartupFirst, startup=startup),
-            # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.
-            Middleware(DatabaseFaults),
-        ],
+        middleware=request_middleware(settings, startup),
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.startup = startup
     return app
+
+
+def request_middleware(settings: Settings, startup: Startup) -> list[Middleware]:
+    """What every request passes through, outermost first (also what bench/ wraps its unenforced app in,
+    so that the two differ only by enforcement)."""
+    return [
+        # Log lines written for a request carry its id, whatever answers it.
+        Middleware(RequestIdLogContext),
+        # Then: preflights are answered, and foreign origins' cookie-carrying writes refused, first.
+        Middleware(CrossOriginPolicy, allowed_origins=settings.cors_allowed_origins,
+                   own_origins=(origin_of(settings.api_url),)),
+        Middleware(SecurityHeaders, hsts=settings.production),
+        Middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES),
+        Middleware(StartupFirst, startup=startup),
+        # Innermost: a database fault escaping a route becomes a 503 that still gets the headers above.
+        Middleware(DatabaseFaults),
+    ]

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import col
 
-from ..errors import BadUserInput, Conflict, NotFound
+from ..errors import BadUserInput, Conflict
 from ..mail.queue import MailQueue
 from ..mail.templates import compose, request_kind
 from ..settings import Settings
 from ..storage.database import Database
-from ..storage.locks import lock_customer
 from ..storage.tables import SubjectRequest
 from ..storage.types import utc_now
 from .overdue import DueRequest, due_requests
@@ -58,14 +57,7 @@ class RequestDeadlines:
             raise BadUserInput(f"A request can be extended by one or {MAX_EXTENSION_MONTHS} further months.",
                                reason="extension_too_long")
         async with self._db.transaction() as session:
-            found = await session.get(SubjectRequest, request_id)
-            if found is None:
-                raise NotFound("No such request.")
-            # The customer first, then the request: the order every writer of a customer's data keeps.
-            customer = await lock_customer(session, found.customer_id)
-            request = await self._queue.lock(session, request_id)
-            if request is None:
-                raise NotFound("No such request.")
+            customer, request = await self._queue.lock_with_customer(session, request_id)
             if request.status not in OPEN_STATUSES:
                 raise Conflict("Only an open request can be extended.", reason="request_closed")
             if request.extended_at is not None:

@@ -10,8 +10,10 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..errors import NotFound
 from ..pagination import Page, check_page_size, decode_cursor, encode_cursor, page_of
-from ..storage.tables import SubjectRequest
+from ..storage.locks import lock_customer
+from ..storage.tables import Customer, SubjectRequest
 from ..storage.types import utc_now
 
 _CURSOR = "request"
@@ -85,6 +87,20 @@ class RequestQueue:
     async def lock(self, session: AsyncSession, request_id: uuid.UUID) -> SubjectRequest | None:
         query = select(SubjectRequest).where(SubjectRequest.id == request_id).with_for_update()
         return (await session.exec(query.execution_options(populate_existing=True))).first()
+
+    async def lock_with_customer(self, session: AsyncSession,
+                                 request_id: uuid.UUID) -> tuple[Customer | None, SubjectRequest]:
+        """The request and its customer (None once erased), both locked: the customer first, then the
+        request, the order every writer of a customer's data keeps (checkout, login, carts, erasure), so
+        they take turns and never deadlock. Raises NotFound for an unknown request."""
+        found = await session.get(SubjectRequest, request_id)
+        if found is None:
+            raise NotFound("No such request.")
+        customer = await lock_customer(session, found.customer_id)
+        request = await self.lock(session, request_id)
+        if request is None:
+            raise NotFound("No such request.")
+        return customer, request
 
     async def page(self, session: AsyncSession, status: RequestStatus | None, *, first: int,
                    after: str | None) -> Page[SubjectRequest]:

@@ -246,15 +246,7 @@ class Rights:
 
     async def _erase(self, request_id: uuid.UUID) -> SubjectRequest:
         async with self._db.transaction() as session:
-            found = await session.get(SubjectRequest, request_id)
-            if found is None:
-                raise NotFound("No such request.")
-            # The customer first, like every writer that touches their data (checkout, login, carts),
-            # then the request: an erasure and a checkout take turns, never deadlock.
-            customer = await lock_customer(session, found.customer_id)
-            request = await self.queue.lock(session, request_id)
-            if request is None:
-                raise NotFound("No such request.")
+            customer, request = await self.queue.lock_with_customer(session, request_id)
             if request.status in {RequestStatus.COMPLETED, RequestStatus.CANCELLED}:
                 return request
             erased = await self._erase_locked(session, request, customer)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import email
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from shop_privacy.mail.mailer import Mailer
 
@@ -178,3 +181,24 @@ async def staff_client(app: Any, services: Any, role: str, email: str | None = N
                               path="/admin/graphql")
     (await client.gql(STAFF_LOGIN, {"input": {"email": email, "password": STAFF_PASSWORD}})).ok()
     return client
+
+
+@contextmanager
+def count_statements(services: Any) -> Iterator[list[str]]:
+    """Every SQL statement the services' engine sends while the block runs, as sent."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def verbs(statements: list[str]) -> list[str]:
+    """Each statement's first word, upper-case: SELECT, BEGIN, INSERT…"""
+    return [statement.lstrip().split(None, 1)[0].upper() for statement in statements]

@@ -13,8 +13,8 @@ from shop_privacy.rights.compressed_spool import CompressedSpool
 from shop_privacy.services import Services
 from shop_privacy.storage.types import dashed
 
+from .helpers import count_statements
 from .rights_fixtures import export_of, seed_everything
-from .test_orders import count_statements
 
 pytestmark = pytest.mark.anyio
 

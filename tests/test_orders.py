@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 
 from shop_privacy.privacy.card_numbers import contains_card_number, luhn_valid
@@ -26,6 +24,7 @@ from .helpers import (
     REGISTER,
     UPDATE_PROFILE,
     StorefrontClient,
+    count_statements,
     create_customer,
     login,
     product_ids,
@@ -316,21 +315,6 @@ async def test_p12_customer_a_cannot_read_customer_bs_orders_by_any_id(
         assert response.body == {"data": {"order": None}}, probe
     history = (await client.gql(MY_ORDERS, {"first": 10})).ok()["myOrders"]["edges"]
     assert [edge["node"]["id"] for edge in history] == [encode_id("Order", a_order)]
-
-
-@contextmanager
-def count_statements(services: Services) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        statements.append(statement)
-
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.policy("P12")

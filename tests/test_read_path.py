@@ -9,12 +9,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from strawberry.extensions.validation_cache import _get_validate_cache
 
@@ -25,7 +23,17 @@ from shop_privacy.settings import Settings, SettingsError
 from shop_privacy.storage.tables import Customer
 
 from .conftest import client_with, make_settings
-from .helpers import MY_ORDERS, PRODUCTS, REGISTER, StorefrontClient, create_customer, login, seed_orders
+from .helpers import (
+    MY_ORDERS,
+    PRODUCTS,
+    REGISTER,
+    StorefrontClient,
+    count_statements,
+    create_customer,
+    login,
+    seed_orders,
+    verbs,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -129,21 +137,6 @@ def test_p12_a_stale_manifest_or_trusted_only_without_one_stops_the_start(databa
 # The order page: one read transaction, lines only when asked for
 
 
-@contextmanager
-def _statements(services: Services) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement.lstrip().split(None, 1)[0].upper())
-
-    engine = services.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 MY_ORDERS_WITHOUT_LINES = """query($first: Int!) { myOrders(first: $first) { edges { node { id number } } } }"""
 MY_ORDERS_LINES_IN_FRAGMENT = """query($first: Int!) { myOrders(first: $first) { edges { node { ...Shown } } } }
 fragment Shown on Order { id lines { sku quantity } }"""
@@ -158,16 +151,19 @@ async def test_p12_the_session_the_page_and_its_lines_are_read_in_one_transactio
     (await login(client, unique_email)).ok()
     (await client.gql(MY_ORDERS, PAGE)).ok()  # the session's last-seen write is done
     sqlite = services.db.url.is_sqlite
-    with _statements(services) as seen:
+    with count_statements(services) as sent:
         page = (await client.gql(MY_ORDERS, PAGE)).ok()["myOrders"]
+    seen = verbs(sent)
     assert [len(edge["node"]["lines"]) for edge in page["edges"]] == [3, 3, 3, 3]
     # session, orders, lines; on SQLite the package's own BEGIN shows: one, for all three
     assert seen == (["BEGIN"] if sqlite else []) + ["SELECT"] * 3, seen
-    with _statements(services) as seen:
+    with count_statements(services) as sent:
         (await client.gql(MY_ORDERS_WITHOUT_LINES, PAGE)).ok()
+    seen = verbs(sent)
     assert seen.count("SELECT") == 2, seen
-    with _statements(services) as seen:
+    with count_statements(services) as sent:
         in_fragment = (await client.gql(MY_ORDERS_LINES_IN_FRAGMENT, PAGE)).ok()["myOrders"]
+    seen = verbs(sent)
     assert seen.count("SELECT") == 3, seen
     assert [e["node"]["lines"] for e in in_fragment["edges"]] == [e["node"]["lines"] for e in page["edges"]]
 

@@ -24,7 +24,7 @@ from typing import Any
 from .privacy.declarations import PersonalData
 from .privacy.inventory import DeclaredColumn
 from .privacy.purposes import LEGAL_BASIS_LABELS, PURPOSES
-from .privacy.recipients import DESCRIPTIONS_SV, Recipient
+from .privacy.recipients import Recipient, description_in, name_in, transfer_basis_in
 from .privacy.retention import RETENTION_RULES
 from .privacy.taxonomy import label
 from .settings import Settings
@@ -165,7 +165,7 @@ def build(settings: Settings, columns: Iterable[DeclaredColumn], recipients: Map
              "needsConsent": purpose.needs_consent,
              "categoriesOfData": sorted(categories_of.get(key, ())),
              "categoriesOfDataLabels": [label(c, language) for c in sorted(categories_of.get(key, ()))],
-             "recipients": sorted(r.name for r in recipients.values() if key in r.purposes),
+             "recipients": sorted(name_in(r, language) for r in recipients.values() if key in r.purposes),
              # Only the rules of the data this purpose uses: a purpose's retention, not the staff's.
              "retention": [{"rule": rule, "description": RETENTION_RULES[rule].description[language]}
                            for rule in sorted(rules_of.get(key, ())) if rule in RETENTION_RULES]}
@@ -174,13 +174,13 @@ def build(settings: Settings, columns: Iterable[DeclaredColumn], recipients: Map
         "staffAccess": [{"purpose": key, "description": described(key), "staffRoles": sorted(purpose.staff_roles)}
                         for key, purpose in PURPOSES.items()],
         "recipients": [
-            {"recipient": r.name, "purposes": list(r.purposes), "categories": list(r.categories),
-             "categoryLabels": names(r), "country": r.country, "transferBasis": r.transfer_basis,
-             "description": DESCRIPTIONS_SV.get(key, r.description) if language == "sv" else r.description}
-            for key, r in recipients.items()
+            {"recipient": name_in(r, language), "purposes": list(r.purposes), "categories": list(r.categories),
+             "categoryLabels": names(r), "country": r.country, "transferBasis": transfer_basis_in(r, language),
+             "description": description_in(r, language)}
+            for r in recipients.values()
         ],
         "transfersOutsideEuEea": [
-            {"recipient": r.name, "country": r.country, "basis": r.transfer_basis}
+            {"recipient": name_in(r, language), "country": r.country, "basis": transfer_basis_in(r, language)}
             for r in recipients.values() if r.outside_eu_eea
         ],
         "securityMeasures": [measure[language] for measure in SECURITY_MEASURES],

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from shop_privacy import cli, ropa
-from shop_privacy.privacy.recipients import RECIPIENTS
+from shop_privacy.privacy.recipients import RECIPIENTS, name_in
 from shop_privacy.shop import Shop
 from shop_privacy.storage.inventory import declared_columns
 
@@ -59,6 +59,20 @@ def test_p01_the_record_is_swedish_or_english_dated_and_versioned_by_its_declara
         assert "user.contact.email" not in markdown and "user.name" not in markdown
 
 
+def test_p01_p17_the_swedish_record_names_kinds_of_recipients_and_transfer_safeguards_in_swedish(settings) -> None:  # noqa: ANN001
+    swedish = ropa.build(settings, declared_columns(), RECIPIENTS, language="sv", generated_on=DAY)
+    markdown = ropa.render(swedish, "md")
+    for english in ("Printers and media agencies", "Domain registries", "standard contractual clauses",
+                    "onward transfer", "EU/EEA"):
+        assert english not in markdown, english
+    assert "Tryckerier och medieförmedlare" in {p["purpose"]: p for p in swedish["purposes"]}["marketing"]["recipients"]
+    (mailchimp,) = swedish["transfersOutsideEuEea"]
+    assert mailchimp["recipient"] == "The Rocket Science Group LLC (Mailchimp)"  # a company keeps its name
+    assert "standardavtalsklausuler" in mailchimp["basis"]
+    english = ropa.build(settings, declared_columns(), RECIPIENTS, language="en", generated_on=DAY)
+    assert english["transfersOutsideEuEea"][0]["basis"] == RECIPIENTS["mailchimp"].transfer_basis
+
+
 def test_p11_each_purpose_has_its_own_retention_cell_and_the_staff_rules_stay_out_of_the_customers(settings) -> None:  # noqa: ANN001
     record = ropa.build(settings, declared_columns(), RECIPIENTS, language="en")
     purposes = {p["purpose"]: p for p in record["purposes"]}
@@ -94,7 +108,7 @@ def test_p18_every_declared_recipient_in_development_but_transfers_only_for_thos
     command_environment: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     record = _record(capsys, "--lang", "sv")
-    assert {r["recipient"] for r in record["recipients"]} == {r.name for r in RECIPIENTS.values()}
+    assert {r["recipient"] for r in record["recipients"]} == {name_in(r, "sv") for r in RECIPIENTS.values()}
     # Google Ireland passes data on to the US under its own safeguards; the shop's transfer is to Ireland.
     assert [t["recipient"] for t in record["transfersOutsideEuEea"]] == [RECIPIENTS["mailchimp"].name]
     descriptions = {r["recipient"]: r["description"] for r in record["recipients"]}

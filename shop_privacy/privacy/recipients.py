@@ -94,3 +94,32 @@ DESCRIPTIONS_SV: Mapping[str, str] = {
     "printer": "Tryckt marknadsföring, med samtycke",
     "domain_registry": "Registrering av domännamn åt kunden",
 }
+
+# Names that are a kind of recipient rather than a company's registered name, and the transfer bases, in
+# Swedish (a company's own name stays as it is registered).
+NAMES_SV: Mapping[str, str] = {
+    "printer": "Tryckerier och medieförmedlare",
+    "domain_registry": "Domänregister (Internetstiftelsen för .se/.nu, Verisign för .com)",
+}
+TRANSFER_BASES_SV: Mapping[str, str] = {
+    EU_EEA: "EU/EES",
+    "EU–US Data Privacy Framework; standard contractual clauses":
+        "EU–US Data Privacy Framework (ramverket för dataskydd mellan EU och USA); standardavtalsklausuler",
+    "EU/EEA; onward transfer under the EU–US Data Privacy Framework":
+        "EU/EES; vidareöverföring enligt EU–US Data Privacy Framework",
+    "EU/EEA; .com under standard contractual clauses": "EU/EES; .com enligt standardavtalsklausuler",
+}
+
+
+def name_in(recipient: Recipient, language: str) -> str:
+    return NAMES_SV.get(recipient.key, recipient.name) if language == "sv" else recipient.name
+
+
+def description_in(recipient: Recipient, language: str) -> str:
+    """A plugin's recipient without a Swedish description is described in English."""
+    return DESCRIPTIONS_SV.get(recipient.key, recipient.description) if language == "sv" else recipient.description
+
+
+def transfer_basis_in(recipient: Recipient, language: str) -> str:
+    basis = recipient.transfer_basis
+    return TRANSFER_BASES_SV.get(basis, basis) if language == "sv" else basis

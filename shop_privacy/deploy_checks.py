@@ -58,6 +58,7 @@ def deployment_problems(settings: Settings, *, demo: bool = False) -> list[Deplo
     problems += _smtp(settings)
     problems += _controller(settings)
     problems += _cors(settings)
+    problems += _audit_checkpoints(settings)
     if demo:
         problems.append(demo_refusal())
     return problems
@@ -205,6 +206,16 @@ def _controller(settings: Settings) -> list[DeployProblem]:
             problems.append(DeployProblem(f"{ENV_PREFIX}{field.upper()}",
                                           f"is still the example value: set {what}"))
     return problems
+
+
+def _audit_checkpoints(settings: Settings) -> list[DeployProblem]:
+    """Without checkpoints kept off the database, the access log is never cut at its 3-year rule (P11:
+    the retention run refuses a cut it could not vouch for) and rows cut from its end go unnoticed."""
+    if settings.audit_checkpoint_file is not None:
+        return []
+    return [DeployProblem(f"{ENV_PREFIX}AUDIT_CHECKPOINT_FILE",
+                          "is not set: the access log's checkpoints (and its 3-year retention cut) need a file "
+                          "on another host than the database")]
 
 
 def _mentions_example_domain(value: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -103,6 +104,8 @@ PRODUCTION_READY: dict[str, object] = {
     "dpo_email": "dpo@butik-test.se",
     "mail_from": "no-reply@butik-test.se",
     "allow_sqlite_in_production": True,
+    # Only written by `audit checkpoint` and the retention run, which these tests do not run in production.
+    "audit_checkpoint_file": str(Path(tempfile.gettempdir()) / "shop-privacy-tests" / "access-log-checkpoints.jsonl"),
 }
 
 

@@ -183,6 +183,17 @@ async def test_development_apps_are_not_held_to_the_deploy_rules(database_url: s
 
 
 @pytest.mark.policy("P21")
+@pytest.mark.policy("P11")
+def test_p11_p21_production_needs_a_file_for_the_access_logs_checkpoints(database_url: str, tmp_path: Path) -> None:
+    # Without it the retention run never cuts the access log at three years (it will not cut what it
+    # cannot vouch for), so production refuses to start.
+    settings = _production(database_url, tmp_path, audit_checkpoint_file=None)
+    assert _variables(settings) == ["SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE"]
+    with pytest.raises(SettingsError, match="SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE"):
+        create_app(settings)
+    assert _lines(_production(database_url, tmp_path, audit_checkpoint_file=tmp_path / "checkpoints")) == []
+
+
 def test_p21_check_deploy_prints_every_problem_without_values_and_exits_1(tmp_path: Path) -> None:
     marker = "LEAKED7q"
     env = _clean_env(
@@ -198,6 +209,7 @@ def test_p21_check_deploy_prints_every_problem_without_values_and_exits_1(tmp_pa
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
         "DATABASE_URL", "SHOP_PRIVACY_SECRET_KEY", "SHOP_PRIVACY_STOREFRONT_URL", "SHOP_PRIVACY_STOREFRONT_URL",
         "SHOP_PRIVACY_API_URL", "SHOP_PRIVACY_SMTP_URL", "SHOP_PRIVACY_CONTROLLER_NAME", "SHOP_PRIVACY_DPO_EMAIL",
+        "SHOP_PRIVACY_AUDIT_CHECKPOINT_FILE",
     ]
     assert marker.lower() not in (result.stdout + result.stderr).lower()
     assert "Traceback" not in result.stderr

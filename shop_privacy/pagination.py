@@ -14,6 +14,32 @@ from cryptography.fernet import Fernet, InvalidToken
 from .errors import BadUserInput
 
 T = TypeVar("T")
+S = TypeVar("S")
+
+
+class Made(Sequence[str], Generic[S]):
+    """`make(each)` for each of `sources`, each made when first asked for: a page's cursors, which most
+    requests show few of or none (making one encodes, for staff also encrypts, the row's sort key)."""
+
+    def __init__(self, sources: Sequence[S], make: Callable[[S], str]) -> None:
+        self._sources = sources
+        self._make = make
+        self._made: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        made = self._made.get(index)
+        if made is None:
+            made = self._made[index] = self._make(self._sources[index])
+        return made
 
 
 @dataclass(frozen=True)
@@ -45,7 +71,7 @@ def decode_cursor(kind: str, cursor: str, *converters: Callable[[Any], Any]) -> 
 def page_of(rows: Sequence[T], first: int, after: str | None, cursor: Callable[[T], str]) -> Page[T]:
     """A page from up to `first + 1` rows read in order: the extra row only tells there is a next page."""
     items = rows[:first]
-    return Page(items, [cursor(item) for item in items], len(rows) > first, after is not None)
+    return Page(items, Made(items, cursor), len(rows) > first, after is not None)
 
 
 def check_page_size(first: int, maximum: int) -> int:
@@ -81,8 +107,7 @@ class CursorSealer:
             raise invalid from None
 
     def sealed(self, page: Page[T]) -> Page[T]:
-        return Page(page.items, [self.seal(cursor) for cursor in page.cursors], page.has_next_page,
-                    page.has_previous_page)
+        return Page(page.items, Made(page.cursors, self.seal), page.has_next_page, page.has_previous_page)
 
     def unsealed(self, after: str | None) -> str | None:
         return None if after is None else self.unseal(after)

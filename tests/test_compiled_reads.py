@@ -232,3 +232,64 @@ async def test_p12_the_fast_path_is_taken_for_a_supported_document_and_not_for_o
     assert answered == [True] * SUPPORTED  # unsupported shapes have no plan: the general executor answered
     await pair.general.post("/graphql", headers=headers, json={"query": DOCUMENTS[0], "variables": {"first": 2}})
     assert answered == [True] * SUPPORTED  # with the fast path off, none is run
+
+
+@pytest.mark.policy("P12")
+async def test_p12_the_viewers_own_orders_are_written_from_their_rows_unless_a_field_needs_the_objects(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row mode: for one's own orders the guard decides nothing, so no `Order` or `OrderLine` is built; a
+    document selecting `contact` (no value function from the row) builds them as the executor does."""
+    from shop_privacy.schema.orders.types import Order as OrderType
+    from shop_privacy.schema.orders.types import OrderLine as OrderLineType
+
+    built: list[str] = []
+    for cls in (OrderType, OrderLineType):
+        original = cls.from_row.__func__  # type: ignore[attr-defined]
+
+        def counting(klass: type, *args: object, _original: object = original, **kwargs: object) -> object:
+            built.append(klass.__name__)
+            return _original(klass, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(cls, "from_row", classmethod(counting))
+    token = await _seed(pair.services, [{"status": OrderStatus.PAID, "payment_method": PaymentMethod.SWISH,
+                                          "payment_reference": None,
+                                          "lines": [{"kind": "DOMAIN", "billing_period": "YEARLY",
+                                                     "domain_name": "exempel.se", "quantity": 2,
+                                                     "unit_price_net_minor": 9900}]}])
+    headers = {"Authorization": f"Bearer {token}"}
+    general = (await pair.general.post("/graphql", headers=headers,
+                                       json={"query": DOCUMENTS[1], "variables": {"first": 5}})).content
+    assert built == ["Order", "OrderLine"]  # the general executor builds the objects
+    built.clear()
+    fast = (await pair.fast.post("/graphql", headers=headers,
+                                 json={"query": DOCUMENTS[1], "variables": {"first": 5}})).content
+    assert fast == general and built == []
+    order_id = json.loads(fast)["data"]["myOrders"]["edges"][0]["node"]["id"]
+    single = DOCUMENTS[5]
+    assert (await pair.fast.post("/graphql", headers=headers, json={"query": single, "variables": {"id": order_id}})
+            ).content == (await pair.general.post("/graphql", headers=headers,
+                                                  json={"query": single, "variables": {"id": order_id}})).content
+    assert built == ["Order", "OrderLine"]  # only the general executor's
+    built.clear()
+    with_contact = (await pair.fast.post("/graphql", headers=headers,
+                                         json={"query": DOCUMENTS[4], "variables": {"first": 5}})).json()
+    assert "errors" not in with_contact and built == ["Order"]
+
+
+@pytest.mark.policy("P06")
+@pytest.mark.policy("P12")
+async def test_p06_a_card_number_or_a_nul_in_a_trusted_documents_variables_is_refused_as_by_the_executor(
+    pair: Pair,
+) -> None:
+    """The plan checks its variables with the input guard (the arguments found once, when compiled)."""
+    token = await _seed(pair.services, [])
+    headers = {"Authorization": f"Bearer {token}"}
+    for after, reason in (("4111 1111 1111 1111", "card_number"), ("a\x00b", "invalid_characters")):
+        body = {"query": MY_ORDERS, "variables": {"first": 2, "after": after}}
+        fast = await pair.fast.post("/graphql", headers=headers, json=body)
+        general = await pair.general.post("/graphql", headers=headers, json=body)
+        assert fast.content == general.content
+        (error,) = fast.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["reason"] == reason
+        assert error["extensions"]["fields"] == ["after"]

@@ -40,8 +40,8 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
     parse,
-    visit,
 )
 from graphql.error import GraphQLError
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -49,12 +49,15 @@ from graphql.validation import specified_rules
 from strawberry.schema.schema import validate_document
 
 from ..resolvers import accounts, carts, catalogue, consents
-from ..resolvers.orders import my_orders_page, order_by_id
+from ..resolvers.orders import my_order_rows, order_rows
 from ..settings import Settings
+from .compiled_rows import ROW_TYPES, Getter, LinesNotRead, OwnOrder
+from .core.connections import connection_from_page
 from .core.context import BaseContext
-from .core.input_guard import PurposeIsLiteral, _Collector
+from .core.input_guard import PurposeIsLiteral, input_errors, input_values
 from .core.personal import PersonalField, Withheld
 from .core.schema import limit_rules
+from .orders.types import Order
 
 logger = logging.getLogger("shop_privacy.compiled")
 
@@ -69,17 +72,32 @@ class GiveUp(Exception):  # noqa: N818 - not an error: the general executor answ
     """This request is not one the plan answers exactly as the general executor would."""
 
 
-# Root fields a plan can run: graphql name -> fetch(context, arguments, plan) giving the field's value.
-Fetch = Callable[[BaseContext, dict[str, Any], "Plan"], Awaitable[Any]]
+# Root fields a plan can run: graphql name -> fetch(context, arguments, plan) giving the field's value, and
+# whether it is in row sources (`compiled_rows`: the plan's row mode) rather than objects.
+Fetch = Callable[[BaseContext, dict[str, Any], "Plan"], Awaitable[tuple[Any, bool]]]
 
 
-async def _my_orders(context: Any, arguments: dict[str, Any], plan: Plan) -> Any:
-    return await my_orders_page(context, arguments.get("first", 20), arguments.get("after"),
-                                with_lines=plan.asks_for("lines"))
+async def _my_orders(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[Any, bool]:
+    page, lines, guard = await my_order_rows(context, arguments.get("first", 20), arguments.get("after"),
+                                             with_lines=plan.asks_for("lines"))
+
+    def lines_of(row: Any) -> list[Any] | None:
+        return lines.get(row.id, []) if lines is not None else None
+
+    if plan.rows_root is not None and all(guard.owns(row.customer_id) for row in page.items):
+        return connection_from_page(page, lambda row: OwnOrder(row, lines_of(row))), True
+    return connection_from_page(page, lambda row: Order.from_row(row, guard, lines_of(row))), False
 
 
-async def _order(context: Any, arguments: dict[str, Any], plan: Plan) -> Any:
-    return await order_by_id(context, arguments["id"], with_lines=plan.asks_for("lines"))
+async def _order(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[Any, bool]:
+    found = await order_rows(context, arguments["id"], with_lines=plan.asks_for("lines"))
+    if found is None:
+        return None, False
+    row, lines = found
+    guard = await context.guard()
+    if plan.rows_root is not None and guard.owns(row.customer_id):
+        return OwnOrder(row, lines), True
+    return Order.from_row(row, guard, lines), False
 
 
 @dataclass(frozen=True)
@@ -91,8 +109,8 @@ class ContextOnly:
 
 
 def _resolver_call(resolver: Callable[..., Awaitable[Any]]) -> Fetch:
-    async def fetch(context: Any, arguments: dict[str, Any], plan: Plan) -> Any:
-        return await resolver(ContextOnly(context), **arguments)
+    async def fetch(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[Any, bool]:
+        return await resolver(ContextOnly(context), **arguments), False
     return fetch
 
 
@@ -135,11 +153,15 @@ class Plan:
     operation: OperationDefinitionNode
     root_node: FieldNode
     root: Selected
+    # The same selection written from row sources where the viewer's own orders are (compiled_rows); None
+    # when a selected field has no value function there.
+    rows_root: Selected | None
     fetch: Fetch
     field_names: frozenset[str]
     query_type_name: str
     # The response keys at the root in document order: a key for each __typename, None for the root field.
     root_keys: tuple[str | None, ...]
+    inputs: tuple[tuple[str, ValueNode], ...]  # what the input guard checks (`input_values`)
 
     def asks_for(self, name: str) -> bool:
         return name in self.field_names
@@ -183,10 +205,14 @@ def _plan(schema: GraphQLSchema, document: DocumentNode) -> Plan:
     root_node = roots[0]
     names: set[str] = set()
     root = _selected(query_type, root_node, names, root=True)
+    try:
+        rows_root: Selected | None = _selected(query_type, root_node, set(), root=True, rows=True)
+    except Unsupported:
+        rows_root = None
     root_keys = tuple(None if node is root_node else key for node, key in zip(selections, _keys(selections),
                                                                                strict=True))
-    return Plan(operation, root_node, root, ROOTS[root_node.name.value], frozenset(names), query_type.name,
-                root_keys)
+    return Plan(operation, root_node, root, rows_root, ROOTS[root_node.name.value], frozenset(names),
+                query_type.name, root_keys, input_values(operation))
 
 
 def _keys(nodes: list[FieldNode]) -> list[str]:
@@ -206,7 +232,8 @@ def _selections(selection_set: SelectionSetNode | None) -> list[FieldNode]:
     return fields
 
 
-def _selected(parent: GraphQLObjectType, node: FieldNode, names: set[str], *, root: bool = False) -> Selected:
+def _selected(parent: GraphQLObjectType, node: FieldNode, names: set[str], *, root: bool = False,
+              rows: bool = False) -> Selected:
     name = node.name.value
     key = node.alias.value if node.alias else name
     names.add(name)
@@ -223,11 +250,11 @@ def _selected(parent: GraphQLObjectType, node: FieldNode, names: set[str], *, ro
     named = _named(field.type)
     children: tuple[Selected, ...] = ()
     if isinstance(named, GraphQLObjectType):
-        children = tuple(_selected(named, child, names) for child in _selections(node.selection_set))
+        children = tuple(_selected(named, child, names, rows=rows) for child in _selections(node.selection_set))
     elif node.selection_set is not None or not hasattr(named, "serialize"):
         raise Unsupported("abstract types")
     return Selected(key, name, field, definition.python_name if definition else None, personal, resolve, children,
-                    _writer(field.type, children))
+                    _writer(field.type, children, rows))
 
 
 def _unused(value: Any) -> Any:
@@ -255,9 +282,7 @@ async def run(plan: Plan, schema: GraphQLSchema, context: BaseContext, variables
               ) -> dict[str, Any] | None:
     """The response's `data`, or None when the general executor has to answer."""
     raw = dict(variables or {})
-    collector = _Collector(raw)  # the input guard's checks, on what the client sent
-    visit(plan.operation, collector)
-    if collector.errors():
+    if input_errors(plan.inputs, raw):  # the input guard's checks, on what the client sent
         return None
     coerced = get_variable_values(schema, plan.operation.variable_definitions or (), raw)
     if isinstance(coerced, list):
@@ -266,9 +291,9 @@ async def run(plan: Plan, schema: GraphQLSchema, context: BaseContext, variables
     assert root.field is not None
     try:
         arguments = get_argument_values(root.field, plan.root_node, coerced)
-        value = await plan.fetch(context, arguments, plan)
-        completed = root.write(value)
-    except GiveUp:
+        value, in_rows = await plan.fetch(context, arguments, plan)
+        completed = (plan.rows_root if in_rows and plan.rows_root is not None else root).write(value)
+    except (GiveUp, LinesNotRead):
         return None
     except Exception:  # noqa: BLE001 - whatever failed, the general executor fails the same way and says so
         return None
@@ -276,10 +301,11 @@ async def run(plan: Plan, schema: GraphQLSchema, context: BaseContext, variables
             for key in plan.root_keys}
 
 
-def _writer(graphql_type: GraphQLOutputType, children: tuple[Selected, ...]) -> Writer:
-    """A function completing a value of this type as graphql-core's executor does, made once per plan."""
+def _writer(graphql_type: GraphQLOutputType, children: tuple[Selected, ...], rows: bool = False) -> Writer:
+    """A function completing a value of this type as graphql-core's executor does, made once per plan;
+    `rows`: objects of the types in `ROW_TYPES` come as row sources."""
     if isinstance(graphql_type, GraphQLNonNull):
-        inner = _writer(graphql_type.of_type, children)
+        inner = _writer(graphql_type.of_type, children, rows)
 
         def non_null(value: Any) -> Any:
             if value is None:
@@ -287,9 +313,11 @@ def _writer(graphql_type: GraphQLOutputType, children: tuple[Selected, ...]) -> 
             return inner(value)
         return non_null
     if isinstance(graphql_type, GraphQLList):
-        item = _writer(graphql_type.of_type, children)
+        item = _writer(graphql_type.of_type, children, rows)
         return lambda value: None if value is None else [item(each) for each in value]
     if isinstance(graphql_type, GraphQLObjectType):
+        if rows and graphql_type.name in ROW_TYPES:
+            return _row_writer(graphql_type.name, children, ROW_TYPES[graphql_type.name])
         return _object_writer(graphql_type.name, children)
     return _leaf_writer(graphql_type)
 
@@ -338,4 +366,24 @@ def _object_writer(type_name: str, children: tuple[Selected, ...]) -> Writer:
                         row.read(personal)
             data[key] = write_value(value)
         return data
+    return write
+
+
+def _row_writer(type_name: str, children: tuple[Selected, ...], field_of: Callable[[str], Getter | None]) -> Writer:
+    """Completes an object of `type_name` from its row source: the viewer's own data, so nothing is withheld
+    or recorded (`PrivacyGuard.owns`), and only the selected fields are worked out."""
+    steps: list[tuple[str, Getter | None, Writer]] = []
+    for selected in children:
+        if selected.field is None:
+            steps.append((selected.key, None, _unused))
+            continue
+        get = field_of(selected.python_name or selected.name)
+        if get is None:
+            raise Unsupported(f"{type_name}.{selected.name} has no value from its row")
+        steps.append((selected.key, get, selected.write))
+
+    def write(source: Any) -> Any:
+        if source is None:
+            return None
+        return {key: type_name if get is None else write_value(get(source)) for key, get, write_value in steps}
     return write

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
@@ -17,14 +17,28 @@ Row = TypeVar("Row")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    # Like an edge's, the first and last cursors are made only if asked for.
+    page_cursors: strawberry.Private[Sequence[str]]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.page_cursors[0] if self.page_cursors else None
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.page_cursors[-1] if self.page_cursors else None
 
 
 @strawberry.type
 class Edge(Generic[Node]):
-    cursor: str
     node: Node
+    # The cursor is made only if asked for (see `pagination.Made`).
+    page_cursors: strawberry.Private[Sequence[str]]
+    index: strawberry.Private[int]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.page_cursors[self.index]
 
 
 @strawberry.type
@@ -38,13 +52,13 @@ class Connection(Generic[Node]):
 
 
 def connection_from_page(page: Page[Row], to_node: Callable[[Row], Node]) -> Connection[Node]:
-    edges = [Edge(cursor=cursor, node=to_node(item)) for item, cursor in zip(page.items, page.cursors, strict=True)]
+    cursors = page.cursors
+    edges = [Edge(node=to_node(item), page_cursors=cursors, index=index) for index, item in enumerate(page.items)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            page_cursors=cursors,
         ),
     )

@@ -110,8 +110,7 @@ class PrivacyGuard:
     def shape(self, cls: type, subject_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
         """`values` for building `cls`, with each personal value the requester may not read replaced
         by its masked form or withheld."""
-        requester = self.requester
-        if subject_id is not None and subject_id in (requester.customer_id, requester.staff_id):
+        if self.owns(subject_id):
             values["privacy"] = None  # one's own data: nothing to decide, nothing to record
             return values
         for name, declaration, decision in self._withheld(cls, subject_id):
@@ -122,6 +121,11 @@ class PrivacyGuard:
                 values[name] = Withheld(decision.reason, False, None, subject_id)
         values["privacy"] = self._row_privacy(subject_id) if self.recorder and subject_id else None
         return values
+
+    def owns(self, subject_id: uuid.UUID | None) -> bool:
+        """The data is the requester's own: `shape` withholds nothing of it and records no read."""
+        requester = self.requester
+        return subject_id is not None and subject_id in (requester.customer_id, requester.staff_id)
 
     def _row_privacy(self, subject_id: uuid.UUID) -> RowPrivacy:
         """One per subject and request, shared by all the subject's objects (it is immutable)."""

@@ -26,6 +26,7 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     ListValueNode,
+    Node,
     ObjectFieldNode,
     StringValueNode,
     ValidationRule,
@@ -81,7 +82,7 @@ class _Collector(Visitor):
         elif name not in SECRET_INPUTS and contains_card_number(value):
             self.card_numbers.append(name)
 
-    def _check(self, name: str, node: ValueNode) -> None:
+    def check(self, name: str, node: ValueNode) -> None:
         if isinstance(node, StringValueNode):
             self._check_string(name, node.value)
         elif isinstance(node, VariableNode):
@@ -90,14 +91,14 @@ class _Collector(Visitor):
                     self._check_string(inner, value)
         elif isinstance(node, ListValueNode):
             for item in node.values:  # literals: the parser bounds their nesting
-                self._check(name, item)
+                self.check(name, item)
         # Object values: their fields are visited as ObjectFieldNodes.
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        self._check(node.name.value, node.value)
+        self.check(node.name.value, node.value)
 
     def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
-        self._check(node.name.value, node.value)
+        self.check(node.name.value, node.value)
 
     def errors(self) -> list[GraphQLError]:
         found: list[GraphQLError] = []
@@ -114,6 +115,35 @@ class _Collector(Visitor):
                             "fields": sorted(set(self.card_numbers))},
             ))
         return found
+
+
+class _Inputs(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, ValueNode]] = []
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        self.found.append((node.name.value, node.value))
+
+    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+        self.found.append((node.name.value, node.value))
+
+
+def input_values(document: Node) -> tuple[tuple[str, ValueNode], ...]:
+    """Every argument and input-object field of `document` with its value, in the order the checks visit
+    them: found once for a document checked with many sets of variables (a trusted document's plan)."""
+    inputs = _Inputs()
+    visit(document, inputs)
+    return tuple(inputs.found)
+
+
+def input_errors(inputs: tuple[tuple[str, ValueNode], ...], variables: Mapping[str, Any]) -> list[GraphQLError]:
+    """The input guard's errors for a document's `input_values` and the variables sent with it: the same
+    checks `RejectCardNumbers` runs on the whole document."""
+    collector = _Collector(variables)
+    for name, value in inputs:
+        collector.check(name, value)
+    return collector.errors()
 
 
 class PurposeIsLiteral(ValidationRule):

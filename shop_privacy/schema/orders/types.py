@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -55,22 +55,30 @@ class OrderLine:
     @classmethod
     def from_row(cls, row: Any, currency: str, subject_id: uuid.UUID | None, guard: PrivacyGuard) -> OrderLine:
         """From an `OrderLineRow` or a row of the service's `LINE_VIEW_COLUMNS`."""
-        unit_vat = vat_of(row.unit_price_net_minor, row.vat_rate_basis_points)
         return cls(**guard.shape(cls, subject_id, {  # type: ignore[arg-type]
-            "sku": row.sku,
-            "product_name": row.product_name,
-            "kind": ProductKind(row.kind),
-            "billing_period": BillingPeriod(row.billing_period),
-            "domain_name": row.domain_name,
-            "quantity": row.quantity,
-            "unit_price": TaxedMoney(
-                net=Money(minor_units=row.unit_price_net_minor, currency=currency),
-                vat=Money(minor_units=unit_vat, currency=currency),
-                gross=Money(minor_units=row.unit_price_net_minor + unit_vat, currency=currency),
-            ),
-            "vat_rate_basis_points": row.vat_rate_basis_points,
-            "total": TaxedMoney.of(row.line_net_minor, row.line_vat_minor, currency),
-        }))
+            name: value(row, currency) for name, value in LINE_VALUES.items()}))
+
+
+def _unit_price(row: Any, currency: str) -> TaxedMoney:
+    unit_vat = vat_of(row.unit_price_net_minor, row.vat_rate_basis_points)
+    return TaxedMoney(net=Money(minor_units=row.unit_price_net_minor, currency=currency),
+                      vat=Money(minor_units=unit_vat, currency=currency),
+                      gross=Money(minor_units=row.unit_price_net_minor + unit_vat, currency=currency))
+
+
+# Each field of an order line from its row and the order's currency: `OrderLine.from_row`, and a compiled
+# plan writing the viewer's own lines straight from their rows (schema/compiled_rows.py), alike.
+LINE_VALUES: dict[str, Callable[[Any, str], Any]] = {
+    "sku": lambda row, _: row.sku,
+    "product_name": lambda row, _: row.product_name,
+    "kind": lambda row, _: ProductKind(row.kind),
+    "billing_period": lambda row, _: BillingPeriod(row.billing_period),
+    "domain_name": lambda row, _: row.domain_name,
+    "quantity": lambda row, _: row.quantity,
+    "unit_price": _unit_price,
+    "vat_rate_basis_points": lambda row, _: row.vat_rate_basis_points,
+    "total": lambda row, currency: TaxedMoney.of(row.line_net_minor, row.line_vat_minor, currency),
+}
 
 
 OrderTransition = strawberry.enum(lifecycle.Transition, name="OrderTransition")
@@ -178,15 +186,9 @@ class Order:
     @classmethod
     def from_row(cls, row: Any, guard: PrivacyGuard, line_rows: Sequence[Any] | None = None) -> Order:
         """From an `OrderRow` or a row of the service's `ORDER_VIEW_COLUMNS`; `line_rows` when read with it."""
+        values = {name: value(row) for name, value in ORDER_VALUES.items()}
         return cls(**guard.shape(cls, row.customer_id, {  # type: ignore[arg-type]
-            "id": encode_id("Order", row.id),
-            "customer_id": encode_id("Customer", row.customer_id) if row.customer_id else None,
-            "number": row.order_number,
-            "placed_at": row.placed_at,
-            "status": OrderStatus(row.status),
-            "payment_method": PaymentMethod(row.payment_method),
-            "payment_reference": row.payment_reference,
-            "total": TaxedMoney.of(row.subtotal_net_minor, row.vat_minor, row.currency),
+            **values,
             "contact": OrderContact.from_row(row, guard),
             "row_id": row.id,
             "subject_id": row.customer_id,
@@ -194,6 +196,20 @@ class Order:
             "guard": guard,
             "line_rows": line_rows,
         }))
+
+
+# Each field of an order worked out from its row alone (`contact` and `lines` are objects of their own):
+# `Order.from_row`, and a compiled plan writing the viewer's own orders straight from their rows, alike.
+ORDER_VALUES: dict[str, Callable[[Any], Any]] = {
+    "id": lambda row: encode_id("Order", row.id),
+    "customer_id": lambda row: encode_id("Customer", row.customer_id) if row.customer_id else None,
+    "number": lambda row: row.order_number,
+    "placed_at": lambda row: row.placed_at,
+    "status": lambda row: OrderStatus(row.status),
+    "payment_method": lambda row: PaymentMethod(row.payment_method),
+    "payment_reference": lambda row: row.payment_reference,
+    "total": lambda row: TaxedMoney.of(row.subtotal_net_minor, row.vat_minor, row.currency),
+}
 
 
 OrderConnection = Connection[Order]

@@ -115,7 +115,7 @@ async def run(database_url: str, orders: int, lines: int, runs: int) -> None:
         subject = await services.rights.export.subject(customer_id)
         assert subject is not None
         package = b"".join([chunk async for chunk in services.rights.export.zip_stream(subject)])
-        await services.db.dispose()
+        await services.close()
     archive = zipfile.ZipFile(io.BytesIO(package))
     document = json.loads(archive.read("data.json"))
     sections = {s["name"]: len(s["rows"]) for s in document["sections"]}

@@ -567,7 +567,7 @@ async def seed(database_url: str, directory: Path, customers: int) -> list[tuple
                 made.append((customer.id, customer.email))
         return made
     finally:
-        await services.db.dispose()
+        await services.close()
 
 
 # Reconciliation

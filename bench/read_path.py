@@ -211,7 +211,7 @@ async def run(database_url: str, iterations: int, repetitions: int, tail_request
             for _ in range(repetitions):
                 pages.append(await order_page(services, shop, url, customer_id, token, document_id, iterations))
                 staff.append(await staff_read(services, shop, customer_id, accounting, max(iterations // 2, 20)))
-        await services.db.dispose()
+        await services.close()
         tails = [await tail(database_url, tmp, token, document_file, tail_requests) for _ in range(repetitions)]
     report(url, iterations, pages, staff, tails)
 

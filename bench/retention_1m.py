@@ -71,7 +71,7 @@ async def run(database_url: str, orders: int) -> None:
         async with services.db.reader() as session:
             left = (await session.exec(text("SELECT count(*) FROM orders"))).one()[0]  # type: ignore[call-overload]
             lines = (await session.exec(text("SELECT count(*) FROM order_lines"))).one()[0]  # type: ignore[call-overload]
-        await services.db.dispose()
+        await services.close()
     changed = {k: v for k, v in first.steps.items() if v}
     print(f"first run: {seconds:.1f} s, changed {changed}")
     print(f"second run: {again:.2f} s, changed {sum(second.steps.values())} rows")

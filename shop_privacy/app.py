@@ -79,8 +79,7 @@ def create_app(
         logger.info("shop_privacy started environment=%s database=%s", settings.environment,
                     services.db.url.url.get_backend_name())
         yield
-        await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()
 
     app = Starlette(
         routes=[

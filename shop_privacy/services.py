@@ -87,6 +87,13 @@ class Services:
     order_transitions: OrderTransitions
     breaches: BreachRegister
 
+    async def close(self) -> None:
+        """Waits for the background work (a queued mail's first delivery attempt, which reads and writes the
+        database), then closes the database's connections: disposing first would leave that work holding a
+        connection, and on SQLite its lock."""
+        await self.mailer.flush()
+        await self.db.dispose()
+
 
 def build_services(
     settings: Settings,

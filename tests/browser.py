@@ -120,7 +120,7 @@ class RunningShop:
             try:
                 return await work(services)
             finally:
-                await services.db.dispose()
+                await services.close()
 
         # A thread of its own: Playwright's sync API keeps an event loop running in the test's thread.
         with ThreadPoolExecutor(max_workers=1) as worker:
@@ -136,7 +136,7 @@ async def _seed(settings: Settings) -> None:
             await services.staff.create({"email": f"{role}@shop.example", "display_name": role, "role": role,
                                          "password": STAFF_PASSWORD})
     finally:
-        await services.db.dispose()
+        await services.close()
 
 
 STAFF_PASSWORD = "Personal-Lösen-För-Stab-7"

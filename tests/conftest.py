@@ -163,8 +163,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def services(settings: Settings) -> AsyncIterator[Services]:
     built = build_services(settings, db=Database(settings.database_url))
     yield built
-    await built.mailer.flush()
-    await built.db.dispose()
+    await built.close()
 
 
 @pytest.fixture
@@ -190,7 +189,7 @@ async def client_with(database_url: str, tmp_path: Path, *, base_url: str = "htt
         client = client_for(app, base_url=base_url)
         yield client
         await client.http.aclose()
-    await services.db.dispose()
+    await services.close()
 
 
 def client_for(app: Starlette, ip: str = "203.0.113.7", base_url: str = "http://testserver") -> StorefrontClient:

@@ -81,7 +81,7 @@ async def test_p11_rows_past_three_years_are_cut_and_the_log_still_verifies_from
         assert await _sequences(services) == [5, 6] and (await services.access_log.verify(checkpoints=held)).ok
     finally:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()
 
 
 async def test_p11_rows_removed_from_the_start_other_than_by_the_rule_or_a_forged_cut_still_show(
@@ -113,7 +113,7 @@ async def test_p11_rows_removed_from_the_start_other_than_by_the_rule_or_a_forge
         assert await _sequences(services) == [3, 4]
     finally:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()
 
 
 async def test_p11_without_a_checkpoint_file_the_log_is_not_cut(services: Services) -> None:

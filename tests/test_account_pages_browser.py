@@ -102,6 +102,7 @@ def test_p16_p22_p23_p24_p27_p28_a_customers_whole_life_in_the_browser(
     # The cart, as a visitor.
     page.locator('[data-sku="SSL-DV"]').get_by_role("button", name="Add to cart").click()
     expect(page.get_by_text("Added to your cart.")).to_be_visible()
+    assert_accessible(page, axe, "catalogue")
     screenshot(page, "02-catalogue")
 
     # Register, then follow the mailed link.
@@ -116,9 +117,11 @@ def test_p16_p22_p23_p24_p27_p28_a_customers_whole_life_in_the_browser(
     screenshot(page, "03-register")
     page.goto(shop.mail.next_link("verify_email"))
     page.get_by_label("Password").fill(PASSWORD)
+    assert_accessible(page, axe, "confirm the e-mail address")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Your e-mail address is confirmed")).to_be_visible()
     assert "token=" not in page.url
+    assert_accessible(page, axe, "e-mail address confirmed")
     screenshot(page, "04-verified")
 
     # The visitor's cart is the customer's now. Checkout first asks for a complete profile.
@@ -193,6 +196,7 @@ def test_p16_p22_p23_p24_p27_p28_a_customers_whole_life_in_the_browser(
     erase.get_by_label("Password").fill(PASSWORD)
     erase.get_by_role("button", name="Delete my account").click()
     expect(erase.get_by_role("alert")).to_contain_text("cannot be deleted yet")
+    assert_accessible(page, axe, "erasure held")
     screenshot(page, "10-erasure-held")
     # Once the shop has delivered, the waiting erasure completes by itself.
     _staff_settles(shop, order_id)
@@ -345,8 +349,11 @@ def test_p10_p23_in_swedish_checkout_with_every_payment_method_email_change_rese
         page.get_by_label(label, exact=True).check()
         if extra:
             page.get_by_label(extra[0]).fill(extra[1])
+            assert_accessible(page, axe, f"checkout with {method}")
         page.get_by_role("button", name="Beställ").click()
         expect(page.get_by_text("Tack! Beställning")).to_be_visible()
+        if method == "SWISH":
+            assert_accessible(page, axe, "order placed")
         screenshot(page, f"20-checkout-{method.lower()}")
     page.goto(shop.page_url("orders"))
     expect(page.locator("tbody tr")).to_have_count(4)
@@ -360,6 +367,7 @@ def test_p10_p23_in_swedish_checkout_with_every_payment_method_email_change_rese
     expect(page.get_by_text("Öppna länken")).to_be_visible()
     page.goto(shop.mail.next_link("confirm_email_change"))
     expect(page.get_by_text("Din nya e-postadress används nu.")).to_be_visible()
+    assert_accessible(page, axe, "new e-mail address confirmed")
     screenshot(page, "21-email-confirmed")
 
     # Newsletter: given on the page, withdrawn by the mail's unsubscribe link without logging in (P10).
@@ -382,6 +390,7 @@ def test_p10_p23_in_swedish_checkout_with_every_payment_method_email_change_rese
     expect(page.get_by_text("Du är utloggad.")).to_be_visible()
     page.get_by_role("link", name="Glömt lösenordet?").click()
     page.get_by_label("E-post", exact=True).fill(new_email)
+    assert_accessible(page, axe, "forgotten password")
     page.get_by_role("button", name="Skicka en länk").click()
     expect(page.locator(".form-status")).not_to_be_empty()
     page.goto(shop.mail.next_link("password_reset"))

@@ -133,7 +133,7 @@ async def _logs_in(database_url: str, email: str, password: str) -> bool:
     except ShopError:
         return False
     finally:
-        await services.db.dispose()
+        await services.close()
 
 
 @pytest.mark.policy("P12")
@@ -145,7 +145,7 @@ def test_p12_serve_demo_refuses_a_database_with_other_customers(
 
         services = Shop().services()
         await create_customer(services, "riktig.kund@exempel.se")
-        await services.db.dispose()
+        await services.close()
 
     asyncio.run(a_real_customer())
     assert cli.main(["serve", "--demo", "--no-migrate"]) == 1

@@ -110,7 +110,7 @@ async def pair(database_url: str, tmp_path: Path, services: Services, catalogue:
     for clients in (fast_clients, general_clients):
         await clients.aclose()
     for built in (fast_services, general_services):
-        await built.db.dispose()
+        await built.close()
 
 
 lines_strategy = st.lists(st.fixed_dictionaries({

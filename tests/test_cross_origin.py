@@ -38,7 +38,7 @@ async def api(database_url: str, tmp_path: Path, unique_email: str) -> AsyncIter
         client = client_for(app, base_url=API)
         yield client
         await client.http.aclose()
-    await services.db.dispose()
+    await services.close()
 
 
 async def _log_in(api: StorefrontClient, email: str) -> None:
@@ -145,4 +145,4 @@ async def test_without_listed_origins_no_origin_gets_cors_headers(
         catalogue = await client.http.post("/graphql", json={"query": "{ __typename }"}, headers={"origin": STOREFRONT})
         assert catalogue.status_code == 200 and _cors_headers(catalogue.headers) == {}
         await client.http.aclose()
-    await services.db.dispose()
+    await services.close()

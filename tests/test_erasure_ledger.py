@@ -67,7 +67,7 @@ async def opened(tmp_path: Path, ledger_path: Path) -> AsyncIterator[Any]:
     yield open_on
     for services in built:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()
 
 
 async def erase_by_dpo(services: Services, customer_id: uuid.UUID) -> SubjectRequest:
@@ -107,7 +107,7 @@ async def reapply(services: Services, path: Path, *, dry_run: bool = False) -> t
 
 
 async def take_backup(services: Services, backups: Backups, label: str) -> str:
-    await services.db.dispose()  # PostgreSQL copies a database nobody is connected to
+    await services.close()  # PostgreSQL copies a database nobody is connected to
     return backups.copy(services.settings.database_url, label)
 
 
@@ -343,7 +343,7 @@ async def test_p11_ledger_rows_are_kept_as_long_as_backups_and_no_longer(
         assert [r.request_id for r in await ledger_rows(services)] == [kept.request_id]
     finally:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()
 
 
 @pytest.mark.policy("P24")
@@ -402,4 +402,4 @@ async def test_p24_an_erasure_completes_when_the_ledger_file_cannot_be_written_a
         assert len(logged) == 1 and str(request.id) in logged[0] and "ofullstandig" not in logged[0]
     finally:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()

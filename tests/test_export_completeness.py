@@ -224,7 +224,7 @@ async def services_with_plugin(database_url: str, tmp_path: Path) -> AsyncIterat
     try:
         yield services
     finally:
-        await services.db.dispose()
+        await services.close()
         plugin_metadata.drop_all(engine)
         engine.dispose()
 

@@ -68,7 +68,7 @@ async def test_p11_p13_the_sweep_counts_seven_years_from_the_end_of_the_shops_fi
         async with services.db.read() as session:
             left = set((await session.exec(select(Order.id).where(Order.id.in_([march, august])))).all())  # type: ignore[attr-defined]
     finally:
-        await services.db.dispose()
+        await services.close()
     # March 2019 is in the fiscal year that ended on 30 June 2019: kept until 30 June 2026, so gone now
     # (with the calendar year it would be kept until 31 December 2026). August 2019: until 30 June 2027.
     assert left == {august}

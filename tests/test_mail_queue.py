@@ -75,8 +75,7 @@ async def queue_services(settings: Settings) -> AsyncIterator[tuple[Services, _B
     built = build_services(make_settings(settings.database_url, settings.mail_outbox_dir.parent, mail_max_attempts=3),
                            db=Database(settings.database_url), mail_backend=backend)
     yield built, backend
-    await built.mailer.flush()
-    await built.db.dispose()
+    await built.close()
 
 
 async def _mails(services: Services) -> list[AccountMail]:
@@ -123,7 +122,7 @@ async def test_p24_smtp_down_at_request_time_the_erasure_mail_waits_and_outbox_r
         assert erased["status"] == "COMPLETED"
         await services.mailer.flush()
         await client.http.aclose()
-    await services.db.dispose()
+    await services.close()
 
     recorder = _SmtpRecorder()
     server = Controller(recorder, hostname="127.0.0.1", port=smtp_port)
@@ -277,7 +276,7 @@ async def test_p24_two_workers_at_once_send_each_mail_once(
         runs = await asyncio.gather(services.mail_queue.run_until_idle(batch=7),
                                     other.mail_queue.run_until_idle(batch=7))
     finally:
-        await other.db.dispose()
+        await other.close()
     assert sorted(backend.accepted) == sorted(i.hex for i in ids)  # every mail, each once
     assert sum(run.sent for run in runs) == 40
     assert {m.status for m in await _mails(services)} == {"sent"}
@@ -296,7 +295,7 @@ async def test_p24_the_request_attempt_and_a_worker_at_once_send_a_mail_once(
         await other.mail_queue.run_until_idle()
         await services.mailer.flush()
     finally:
-        await other.db.dispose()
+        await other.close()
     (mail,) = await _mails(services)
     assert backend.accepted == [mail.id.hex] and mail.status == "sent"
 
@@ -360,3 +359,48 @@ async def test_p24_the_retention_sweep_clears_sent_and_failed_mail_contents_afte
     last = await services.retention.run(now=now + timedelta(days=31))
     assert last.steps["sent_mail_records"] == 2
     assert [m.id for m in await _mails(services)] == [waiting]
+
+
+class _HeldBackend:
+    """Takes a mail only once the test lets it: the request's delivery attempt is in flight meanwhile."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.accepted: list[str] = []
+
+    def deliver(self, message: EmailMessage) -> None:
+        self.started.set()
+        self.release.wait(timeout=30)
+        self.accepted.append(str(message["X-Shop-Mail-Id"]))
+
+
+@pytest.mark.policy("P24")
+async def test_p24_closing_the_services_waits_for_a_mail_attempt_in_flight_before_closing_the_database(
+    settings: Settings,
+) -> None:
+    """Disposing the database under the attempt left its connection checked out (on SQLite, its lock):
+    `Services.close()` is what the app's shutdown, the CLI and the tests call."""
+    backend = _HeldBackend()
+    db = Database(settings.database_url)
+    built = build_services(settings, db=db, mail_backend=backend)
+    mail = Mail(to="kund@exempel.se", subject="Kvitto", text="Tack.", kind="password_reset")
+    async with built.db.transaction() as session:
+        built.mail_queue.enqueue(session, mail, customer_id=None)
+    await anyio.to_thread.run_sync(backend.started.wait, 30)  # the attempt is at the mail server now
+    events: list[str] = []
+    dispose = db.dispose
+
+    async def recorded_dispose() -> None:
+        events.append(f"disposed after {len(backend.accepted)} delivered")
+        await dispose()
+
+    db.dispose = recorded_dispose  # type: ignore[method-assign]
+    closing = asyncio.ensure_future(built.close())
+    await anyio.to_thread.run_sync(backend.release.set)
+    await closing
+    assert backend.accepted == [mail.id] and events == ["disposed after 1 delivered"]
+    assert not built.mailer._pending
+    (row,) = await _mails(built)  # the attempt recorded the delivery before the database was closed
+    assert row.status == "sent"
+    await built.close()

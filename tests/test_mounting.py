@@ -95,7 +95,7 @@ async def test_p02_under_a_plain_mount_the_first_request_runs_the_start_up_check
             answer = await client.post("/shop/graphql", json={"query": PRODUCTS})
             assert answer.status_code == 200 and shop_app.state.startup.done
     finally:
-        await shop_app.state.services.db.dispose()
+        await shop_app.state.services.close()
 
 
 @pytest.mark.policy("P02")
@@ -123,7 +123,7 @@ async def test_p02_a_plugin_whose_table_does_not_exist_stops_the_start(settings:
             assert (await client.get("/shop/health")).json() == {"status": "ok"}
             assert (await client.get("/shop/ready")).status_code == 503
     finally:
-        await shop_app.state.services.db.dispose()
+        await shop_app.state.services.close()
 
 
 @pytest.mark.policy("P02")

@@ -47,4 +47,4 @@ async def test_p14_a_retention_run_writes_a_checkpoint_that_a_later_cut_does_not
         assert (await services.retention.run()).access_log_checkpoint == "refused"
     finally:
         await services.mailer.flush()
-        await services.db.dispose()
+        await services.close()

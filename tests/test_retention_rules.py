@@ -251,7 +251,7 @@ async def test_p11_a_plugin_table_with_a_declared_rule_is_swept_with_no_code_of_
     finally:
         _LOYALTY.drop_all(engine)
         engine.dispose()
-        await services.db.dispose()
+        await services.close()
 
 
 def test_p11_a_declared_sweep_naming_an_unknown_rule_or_column_stops_the_start() -> None:

@@ -306,7 +306,7 @@ async def test_p22_a_plugins_own_table_and_exporter_are_in_the_export(
     finally:
         LOYALTY.drop_all(engine)
         engine.dispose()
-        await services.db.dispose()
+        await services.close()
 
 
 def test_a_personal_table_nothing_ties_to_a_subject_stops_the_start() -> None:

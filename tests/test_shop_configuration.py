@@ -123,7 +123,7 @@ async def _close_long_ago(ticket_id: uuid.UUID) -> None:
     async with services.db.transaction() as session:
         await session.exec(update(SupportTicket).where(SupportTicket.id == ticket_id)  # type: ignore[call-overload, arg-type]
                            .values(closed_at=utc_now() - timedelta(days=3 * 365)))
-    await services.db.dispose()
+    await services.close()
 
 
 async def _assert_no_tickets() -> None:
@@ -134,7 +134,7 @@ async def _assert_no_tickets() -> None:
     services = load_shop(APP).services()
     async with services.db.read() as session:
         assert (await session.exec(select(SupportTicket))).all() == []
-    await services.db.dispose()
+    await services.close()
 
 
 @pytest.mark.policy("P22")
@@ -177,6 +177,6 @@ async def test_p22_p24_the_worked_plugins_tickets_are_exported_labelled_and_eras
 
             assert (await session.exec(select(SupportTicket))).all() == []
     finally:
-        await services.db.dispose()
+        await services.close()
         METADATA.drop_all(engine)
         engine.dispose()

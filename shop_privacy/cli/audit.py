@@ -97,7 +97,7 @@ def audit_command(args: argparse.Namespace, context: CommandContext) -> int:
                         raise CheckpointFileError(f"{held.path} holds no checkpoint")
                 result, written, target = await log.verify(checkpoints=held), None, None
         finally:
-            await services.db.dispose()
+            await services.close()
         for problem in result.problems:
             print(f"FAIL {problem}")
         if not result.ok:

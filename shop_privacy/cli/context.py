@@ -98,8 +98,7 @@ class CommandContext:
             try:
                 return await work(services)
             finally:
-                await services.mailer.flush()
-                await services.db.dispose()
+                await services.close()
 
         return run_to_the_end(run())
 

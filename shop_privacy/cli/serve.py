@@ -48,7 +48,7 @@ def serve_command(args: argparse.Namespace, context: CommandContext) -> int:
                                         "demo data belongs in a database of its own", PROBLEM)
                 return await seed_demo(services)
             finally:
-                await services.db.dispose()
+                await services.close()
 
         seeded = run_to_the_end(seed())
         print(f"Demo data: {seeded.products_added} products added; demo customer "

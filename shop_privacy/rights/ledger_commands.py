@@ -59,8 +59,7 @@ def _with_services(settings: Settings, work: Callable[[Any], Awaitable[T]], serv
             await check_at_head(services.db, services.plugins)
             return await work(services)
         finally:
-            await services.mailer.flush()
-            await services.db.dispose()
+            await services.close()
 
     try:
         return asyncio.run(run())

@@ -201,7 +201,7 @@ async def test_p24_two_sweeps_at_once_open_one_request_per_customer_and_warn_onc
         assert sorted(set(warned)) == sorted(warn_emails) and len(warned) == len(set(warned))
     finally:
         await other.mailer.flush()
-        await other.db.dispose()
+        await other.close()
 
 
 @pytest.mark.policy("P24")

@@ -310,9 +310,14 @@ async def test_p12_customer_a_cannot_read_customer_bs_orders_by_any_id(
     query = "query($id: ID!) { order(id: $id) { number contact { email } } }"
     assert (await client.gql(query, {"id": encode_id("Order", a_order)})).ok()["order"]["number"]
     for probe in (encode_id("Order", b_order), encode_id("Order", uuid.uuid4()), encode_id("Product", b_order),
-                  "not-an-id", str(b_order)):
+                  "not-an-id", str(b_order), "882e6c82-8271-48c1-9698-982629505d33"):  # the last passes for a card
         response = await client.gql(query, {"id": probe})
-        assert response.body == {"data": {"order": None}}, probe
+        if contains_card_number(probe):
+            # A random UUID's digits sometimes pass for a card number (about 1 in 180): the input guard then
+            # refuses the value before anything is read, which reveals no more than the null.
+            assert response.codes == ["BAD_USER_INPUT"] and response.body["data"] is None, probe
+        else:
+            assert response.body == {"data": {"order": None}}, probe
     history = (await client.gql(MY_ORDERS, {"first": 10})).ok()["myOrders"]["edges"]
     assert [edge["node"]["id"] for edge in history] == [encode_id("Order", a_order)]
 

@@ -7,9 +7,11 @@ selections are plain fields of object types: no fragments, no directives, no fie
 the root, no resolvers but the ones listed here. Running it:
 - coerces the variables and the root field's arguments with graphql-core's own functions, and runs the
   input guard's checks on them;
-- fetches through the same function the resolver calls (`my_orders_page`), which builds the same
-  objects through the same privacy guard (`PrivacyGuard.shape`, and so `privacy.access.decide`), so a
-  change to the privacy decisions reaches both paths alike;
+- fetches the rows the resolver reads (`my_order_rows`, `order_rows`) and builds the same objects
+  through the same privacy guard (`PrivacyGuard.shape`, and so `privacy.access.decide`), so a change to
+  the privacy decisions reaches both paths alike; for the viewer's own orders, where the guard decides
+  nothing (`PrivacyGuard.owns`), it writes from the rows through the objects' own value functions instead
+  (row mode, `compiled_rows.py`);
 - writes the data by walking the plan over those objects, serialising leaves with the schema's own
   scalars and enums, and noting each personal value read exactly as `PersonalField.get_result` does.
 

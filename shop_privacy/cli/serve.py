@@ -34,9 +34,13 @@ def serve_command(args: argparse.Namespace, context: CommandContext) -> int:
     settings = context.settings
     if settings.production and (problems := deployment_problems(settings, demo=args.demo)):
         raise CommandFailed("refusing to start in production:\n" + "\n".join(p.line for p in problems), PROBLEM)
+    if args.demo and settings.account_pages_served and "storefront_url" not in settings.model_fields_set:
+        # The demo has no storefront but the account pages: the mails' links (confirm the address, reset the
+        # password, download the export) land there, unless SHOP_PRIVACY_STOREFRONT_URL says otherwise.
+        settings = settings.model_copy(update={"storefront_url": f"http://{args.host}:{args.port}/account"})
     if not args.no_migrate:
         upgrade(settings.database_url, plugins=context.shop.plugins)
-    services = context.services()
+    services = context.shop.services(settings)
     if args.demo:
         from ..demo import DEMO_EMAIL, DEMO_PASSWORD, customers_besides_demo, seed_demo
 

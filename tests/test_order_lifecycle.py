@@ -245,7 +245,8 @@ async def test_p24_p13_a_held_erasure_completes_when_staff_mark_the_last_open_or
     assert last["status"] == "FULFILLED" and last["customerId"] is None and last["contact"]["email"] is None
     report = await _assert_erased(services, outbox, seeded.customer_id, unique_email,
                                   [seeded.card_order_id, seeded.invoice_order_id])
-    assert {"category": "user.contact.email", "outcome": "removed"} in report["categories"]
+    assert {"category": "user.contact.email", "label": {"en": "E-mail address", "sv": "E-postadress"},
+            "outcome": "removed"} in report["categories"]
     async with services.db.read() as session:
         kept = (await session.exec(select(OrderEvent).where(
             col(OrderEvent.order_id).in_([seeded.card_order_id, seeded.invoice_order_id])))).all()

@@ -92,6 +92,11 @@ async def test_p24_p13_erasure_leaves_only_the_accounting_minimum_listed_in_its_
     # The accounting minimum, with the legal reason and the day it goes.
     assert "user.government_id.org_number" in retained and "user.contact.organization" in retained
     assert "Bookkeeping" in " ".join(retained["user.behavior.purchase_history"]["reasons"])
+    # The same for a person, in both languages: the category's label, the purpose and its legal basis in words.
+    history = retained["user.behavior.purchase_history"]
+    assert history["label"]["sv"] != "user.behavior.purchase_history" and history["label"]["en"]
+    assert any("Rättslig förpliktelse (GDPR art. 6.1 c)" in reason for reason in history["why"]["sv"])
+    assert any("Legal obligation (GDPR Art. 6(1)(c))" in reason for reason in history["why"]["en"])
     # Seven years after the end of the (calendar) fiscal year the invoice order was placed in.
     async with services.db.reader() as session:
         placed_at = (await session.get(Order, seeded.invoice_order_id)).placed_at  # type: ignore[union-attr]

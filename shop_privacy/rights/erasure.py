@@ -18,10 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..orders.lifecycle import HOLDS_ERASURE
 from ..privacy.declarations import Erasure, PersonalData
-from ..privacy.purposes import PURPOSES, LegalBasis
+from ..privacy.purposes import PURPOSES, LegalBasis, Purpose
 from ..privacy.retention import CALENDAR_YEAR, RETENTION_RULES, FiscalYear, RetentionRule, erase_on
+from ..privacy.taxonomy import label as category_label
 from ..storage.columns import APPEND_ONLY, ERASED_AT
 from ..storage.tables import Order
+from .export_model import LEGAL_BASES
 from .subject_map import Subject, SubjectMap, SubjectTable
 
 # Named conditions under which a declaration keeps a value (`kept_if`), as SQL over the row's table.
@@ -41,16 +43,26 @@ class CategoryOutcome:
     category: str
     removed: bool = False
     retained_because: set[str] = field(default_factory=set)
+    # The same reasons for a person, per language: the purpose and its legal basis in words.
+    explained: dict[str, set[str]] = field(default_factory=lambda: {"en": set(), "sv": set()})
     retained_until: date | None = None
     retained_open_ended: bool = False
 
+    def retain(self, declaration: PersonalData) -> None:
+        self.retained_because.add(legal_reason(declaration))
+        for language, reasons in self.explained.items():
+            reasons.add(legal_reason_for_people(declaration, language))
+
     def as_json(self) -> list[dict[str, Any]]:
         outcomes: list[dict[str, Any]] = []
+        label = {language: category_label(self.category, language) for language in ("en", "sv")}
         if self.removed:
-            outcomes.append({"category": self.category, "outcome": "removed"})
+            outcomes.append({"category": self.category, "label": label, "outcome": "removed"})
         if self.retained_because:
             outcomes.append({
-                "category": self.category, "outcome": "retained", "reasons": sorted(self.retained_because),
+                "category": self.category, "label": label, "outcome": "retained",
+                "reasons": sorted(self.retained_because),
+                "why": {language: sorted(reasons) for language, reasons in self.explained.items()},
                 "until": self.retained_until.isoformat() if self.retained_until else None,
             })
         return outcomes
@@ -75,11 +87,23 @@ class ErasureReport:
         }
 
 
-def legal_reason(declaration: PersonalData) -> str:
-    """Why a value is kept: its purposes that rest on a legal obligation (else all its purposes)."""
+def _binding_purposes(declaration: PersonalData) -> list[Purpose]:
+    """The purposes a value is kept for: those that rest on a legal obligation (else all its purposes)."""
     purposes = [PURPOSES[p] for p in declaration.purposes if p in PURPOSES]
-    binding = [p for p in purposes if p.legal_basis is LegalBasis.LEGAL_OBLIGATION] or purposes
-    return "; ".join(f"{p.description_en} ({p.legal_basis})" for p in binding)
+    return [p for p in purposes if p.legal_basis is LegalBasis.LEGAL_OBLIGATION] or purposes
+
+
+def legal_reason(declaration: PersonalData) -> str:
+    """Why a value is kept, as the report has always said it (English, the basis by its key)."""
+    return "; ".join(f"{p.description_en} ({p.legal_basis})" for p in _binding_purposes(declaration))
+
+
+def legal_reason_for_people(declaration: PersonalData, language: str) -> str:
+    """Why a value is kept, in words a customer reads in `language` ("en" or "sv")."""
+    return "; ".join(
+        f"{getattr(p, f'description_{language}')} ({LEGAL_BASES[str(p.legal_basis)][language]})"
+        if p.legal_basis else getattr(p, f"description_{language}")
+        for p in _binding_purposes(declaration))
 
 
 def _cutoff(rule: RetentionRule, today: date, fiscal_year: FiscalYear) -> tuple[str, datetime] | None:
@@ -202,7 +226,7 @@ class Eraser:
                 until = None
             for category in declaration.categories:
                 outcome = report.outcome(category)
-                outcome.retained_because.add(legal_reason(declaration))
+                outcome.retain(declaration)
                 if until is None:
                     outcome.retained_open_ended = True
                 elif outcome.retained_until is None or until > outcome.retained_until:

@@ -76,13 +76,17 @@ function erasureReport(request) {
   const categories = request.report?.categories ?? [];
   const kept = categories.filter((category) => category.outcome === "retained");
   const removed = categories.filter((category) => category.outcome === "removed");
+  const language = currentLanguage();
+  // The report names each category and reason in both languages (older reports: by key only).
+  const named = (category) => category.label?.[language] ?? category.category;
+  const why = (category) => (category.why?.[language] ?? category.reasons).join("; ");
   return [status(t("deleted"), "success"),
     h("h2", { text: t("kept") }),
     h("ul", { class: "kept" }, kept.map((category) => h("li", {
-      text: `${category.category}: ${category.reasons.join("; ")}` +
+      text: `${named(category)}: ${why(category)}` +
             (category.until ? ` (${t("until", category.until)})` : "") }))),
     h("h2", { text: t("removed") }),
-    h("ul", { class: "removed" }, removed.map((category) => h("li", { text: category.category })))];
+    h("ul", { class: "removed" }, removed.map((category) => h("li", { text: named(category) })))];
 }
 
 function eraseForm() {

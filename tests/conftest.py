@@ -24,7 +24,7 @@ from shop_privacy.storage.database import Database
 from shop_privacy.storage.migrate import upgrade
 from shop_privacy.storage.urls import DatabaseURL
 
-from .helpers import Outbox, StorefrontClient
+from .helpers import Outbox, StorefrontClient, random_email
 
 pytest_plugins = ["anyio"]
 
@@ -206,7 +206,7 @@ async def client(app: Starlette) -> AsyncIterator[StorefrontClient]:
 
 @pytest.fixture
 def unique_email() -> str:
-    return f"kund.{uuid.uuid4().hex[:10]}@exempel.se"
+    return random_email()
 
 
 @pytest.fixture

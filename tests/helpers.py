@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -202,3 +203,9 @@ def count_statements(services: Any) -> Iterator[list[str]]:
 def verbs(statements: list[str]) -> list[str]:
     """Each statement's first word, upper-case: SELECT, BEGIN, INSERT…"""
     return [statement.lstrip().split(None, 1)[0].upper() for statement in statements]
+
+
+def random_email(prefix: str = "kund") -> str:
+    """A fresh address. Ten hex digits at most: twelve in a row can pass for a card number (about 1 in 2,300
+    addresses), and the input guard then refuses a login or registration with it (BAD_USER_INPUT)."""
+    return f"{prefix}.{uuid.uuid4().hex[:10]}@exempel.se"

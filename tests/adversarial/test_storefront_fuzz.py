@@ -16,7 +16,7 @@ from shop_privacy.services import Services
 from shop_privacy.storage.tables import Customer
 
 from ..conftest import client_for
-from ..helpers import StorefrontClient
+from ..helpers import StorefrontClient, random_email
 from .support import SECRETS, bounded, leaked, seed_customer_a, server_failures
 
 pytestmark = [pytest.mark.anyio, pytest.mark.policy("P21")]
@@ -34,7 +34,7 @@ async def password_hash(services: Services) -> str:
 async def _customer_b(services: Services, password_hash: str) -> str:
     """A fresh customer B per example (an example may log B out or erase B), with a session."""
     async with services.db.transaction() as session:
-        b = Customer(email=f"b.{uuid.uuid4().hex[:12]}@exempel.se", password_hash=password_hash,
+        b = Customer(email=random_email("b"), password_hash=password_hash,
                      first_name="Bertil", last_name="Bengtsson", phone="+46701230000",
                      address_street="Bgatan 1", address_postal_code="111 11", address_city="Stockholm")
         session.add(b)

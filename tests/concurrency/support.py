@@ -24,7 +24,7 @@ from shop_privacy.storage.tables import AuthSession, Customer
 from shop_privacy.storage.types import utc_now
 
 from ..conftest import TEST_SECRET
-from ..helpers import COMPLETE_PROFILE, GraphQLResponse, StorefrontClient
+from ..helpers import COMPLETE_PROFILE, GraphQLResponse, StorefrontClient, random_email
 from ..servers import free_port, wait_until_serving
 
 T = TypeVar("T")
@@ -60,7 +60,7 @@ async def shoppers(services: Services, count: int, *, password_hash: str, comple
     made: list[list[Shopper]] = []
     async with services.db.transaction() as session:
         for _ in range(count):
-            customer = Customer(email=f"race.{uuid.uuid4().hex[:12]}@exempel.se", password_hash=password_hash,
+            customer = Customer(email=random_email("race"), password_hash=password_hash,
                                 **values)
             session.add(customer)
             await session.flush()

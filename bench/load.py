@@ -16,7 +16,7 @@ For each configuration (database x server processes x concurrent clients) the sc
    line race each other and race checkouts, on one process or across two;
 4. stops the servers (gracefully: in-flight requests finish), then reconciles what the clients were
    told with what the database holds:
-   - every acknowledged checkout's order is stored (matched by idempotency key) with the quantities
+   - every acknowledged checkout's order is stored (matched by its idempotency key's keyed hash) with the quantities
      the answer showed, and no order is stored whose checkout was refused;
    - per customer, the acknowledged addToCart quantities == what is still in the cart + what is in
      that customer's orders' lines (a checkout moves quantities from cart to order, never changes them).
@@ -66,11 +66,13 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from shop_privacy.catalogue.demo import seed_catalogue
+from shop_privacy.orders.service import idempotency_key_hash
 from shop_privacy.services import build_services
 from shop_privacy.settings import Settings
 from shop_privacy.storage.migrate import upgrade
 from shop_privacy.storage.tables import Cart, CartLine, Customer, Order, OrderLine
 from shop_privacy.storage.urls import DatabaseURL
+from shop_privacy.tokens import Signer
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -595,9 +597,13 @@ def reconcile(database_url: str, customers: list[tuple[uuid.UUID, str]], ledgers
     finally:
         engine.dispose()
 
+    # Orders hold only a keyed hash of the client's idempotency key: the clients' keys are hashed the same
+    # way to be found again (a stored hash no client sent stays as it is, and counts as unexplained).
+    signer = Signer(SECRET_KEY)
+    sent_as = {idempotency_key_hash(signer, key): key for ledger in ledgers for key in ledger.checkouts}
     by_customer: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
-    for customer_id, key, quantity in stored_orders:
-        by_customer[customer_id][key] = int(quantity)
+    for customer_id, stored_hash, quantity in stored_orders:
+        by_customer[customer_id][sent_as.get(stored_hash, stored_hash)] = int(quantity)
 
     result = {"orders_acknowledged": 0, "orders_stored": 0, "orders_stored_unknown_outcome": 0,
               "orders_lost": 0, "orders_unexplained": 0, "order_quantity_mismatches": 0,

@@ -97,6 +97,12 @@ class Checkout(Command):
     swish_number: SwedishMobile | None = None
 
 
+
+def idempotency_key_hash(signer: Signer, key: str) -> str:
+    """A checkout's idempotency key as stored: a keyed hash, so whatever the client put in it (a card
+    number, by mistake or on purpose) never reaches the database or a backup (P06)."""
+    return signer.keyed_hash("idempotency_key", key)
+
 class OrderService:
     def __init__(
         self,
@@ -212,9 +218,7 @@ class OrderService:
         return order
 
     def _key_hash(self, key: str) -> str:
-        """The client's key as stored: a keyed hash, so whatever the client put in it (a card number,
-        by mistake or on purpose) never reaches the database or a backup (P06)."""
-        return self._signer.keyed_hash("idempotency_key", key)
+        return idempotency_key_hash(self._signer, key)
 
     async def _by_key(self, session: AsyncSession, customer_id: uuid.UUID, key: str) -> Order | None:
         query = select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == self._key_hash(key))

@@ -68,16 +68,6 @@ def t(key: str, language: str, **values: Any) -> str:
     return escape(TEXT[key][language].format(**values))
 
 
-def cell(value: Any, language: str) -> str:
-    if value is None:
-        return "<td>—</td>"
-    if value is True or value is False:
-        return f"<td>{t('yes' if value else 'no', language)}</td>"
-    if isinstance(value, int):
-        return f"<td>{value}</td>"  # nothing to escape in a number
-    return f"<td>{escape(str(value))}</td>"
-
-
 def document_start(meta: Mapping[str, Any], sections: Sequence[Section], language: str) -> str:
     controller = meta["controller"]
     dpo = escape(controller["dpoEmail"])
@@ -169,12 +159,8 @@ def section_start(section: Section, language: str) -> str:
             f"<table><thead><tr>{labels}<th>{t('erased_by', language)}</th></tr></thead><tbody>")
 
 
-def row(section: Section, export_row: ExportRow, language: str) -> str:
-    return row_writer(section, language)(export_row)
-
-
 def row_writer(section: Section, language: str) -> Callable[[ExportRow], str]:
-    """`row` for every row of one section: what is the same for all of them is worked out once."""
+    """Writes a row of one section as a table row; what is the same for every row is worked out once."""
     names = [c.name for c in section.columns]
     yes, no, while_account = t("yes", language), t("no", language), TEXT["while_account"][language]
 

@@ -10,6 +10,7 @@ import strawberry
 from ...privacy.purposes import PURPOSES
 from ...storage.tables import Consent as ConsentRow
 from ...storage.tables import Disclosure as DisclosureRow
+from ...storage.tables import disclosures
 from ...storage.types import utc_now
 from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
@@ -55,20 +56,17 @@ class ConsentState:
     privacy: strawberry.Private[RowPrivacy | None] = None
 
 
-@strawberry.enum(description="What went to the recipient: data, or a notice about data it was given earlier.")
-class DisclosureKind(enum.Enum):
-    DISCLOSE = "disclose"
-    UNSUBSCRIBE = "unsubscribe"
-    ERASE = "erase"
-    RECTIFY = "rectify"
-    RESTRICT = "restrict"
-    UNRESTRICT = "unrestrict"
+# The storage's own kinds: a new kind of notice reaches the API without a second list to keep in step.
+DisclosureKind = strawberry.enum(
+    disclosures.DisclosureKind, name="DisclosureKind",
+    description="What went to the recipient: data, or a notice about data it was given earlier.",
+)
 
 
 @strawberry.type(description="Personal data that went to a recipient outside the shop, or a notice about it.")
 class DisclosureEntry:
     id: strawberry.ID
-    kind: DisclosureKind | None = personal(DisclosureRow.kind)
+    kind: DisclosureKind | None = personal(DisclosureRow.kind)  # type: ignore[valid-type]
     recipient: str | None = personal(DisclosureRow.recipient)
     purpose: str | None = personal(DisclosureRow.purpose)
     legal_basis: str | None = personal(DisclosureRow.legal_basis)

@@ -69,9 +69,10 @@ def _unstorable(value: str) -> bool:
     return False
 
 
-class _Collector(Visitor):
+class _Collector:
+    """Checks a document's inputs (`input_values`) with the variables sent, and says what it found."""
+
     def __init__(self, variables: Mapping[str, Any]) -> None:
-        super().__init__()
         self.variables = variables
         self.unstorable: list[str] = []
         self.card_numbers: list[str] = []
@@ -92,13 +93,7 @@ class _Collector(Visitor):
         elif isinstance(node, ListValueNode):
             for item in node.values:  # literals: the parser bounds their nesting
                 self.check(name, item)
-        # Object values: their fields are visited as ObjectFieldNodes.
-
-    def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-        self.check(node.name.value, node.value)
-
-    def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
-        self.check(node.name.value, node.value)
+        # Object values: their fields are inputs of their own (`input_values` lists them).
 
     def errors(self) -> list[GraphQLError]:
         found: list[GraphQLError] = []
@@ -173,9 +168,7 @@ class RejectCardNumbers(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None:
-            collector = _Collector(context.variables or {})
-            visit(document, collector)
-            errors = collector.errors()
+            errors = input_errors(input_values(document), context.variables or {})
             if errors:
                 context.result = ExecutionResult(data=None, errors=errors)
         yield

@@ -29,9 +29,12 @@ async def my_orders(info: Info, first: int = 20, after: str | None = None) -> Or
 async def my_orders_page(context: StorefrontContext, first: int, after: str | None, *,
                          with_lines: bool) -> OrderConnection:
     page, lines, guard = await my_order_rows(context, first, after, with_lines=with_lines)
-    return connection_from_page(
-        page, lambda row: Order.from_row(row, guard, lines.get(row.id, []) if lines is not None else None)
-    )
+    return connection_from_page(page, lambda row: Order.from_row(row, guard, lines_of(lines, row)))
+
+
+def lines_of(lines: dict[uuid.UUID, list[Any]] | None, row: Any) -> list[Any] | None:
+    """An order's lines when they were read with the page (None: not read, the dataloader reads them)."""
+    return lines.get(row.id, []) if lines is not None else None
 
 
 async def my_order_rows(context: StorefrontContext, first: int, after: str | None, *, with_lines: bool,

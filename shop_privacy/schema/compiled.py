@@ -51,7 +51,7 @@ from graphql.validation import specified_rules
 from strawberry.schema.schema import validate_document
 
 from ..resolvers import accounts, carts, catalogue, consents
-from ..resolvers.orders import my_order_rows, order_rows
+from ..resolvers.orders import lines_of, my_order_rows, order_rows
 from ..settings import Settings
 from .compiled_rows import ROW_TYPES, Getter, LinesNotRead, OwnOrder
 from .core.connections import connection_from_page
@@ -82,13 +82,12 @@ Fetch = Callable[[BaseContext, dict[str, Any], "Plan"], Awaitable[tuple[Any, boo
 async def _my_orders(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[Any, bool]:
     page, lines, guard = await my_order_rows(context, arguments.get("first", 20), arguments.get("after"),
                                              with_lines=plan.asks_for("lines"))
+    in_rows = plan.rows_root is not None and all(guard.owns(row.customer_id) for row in page.items)
 
-    def lines_of(row: Any) -> list[Any] | None:
-        return lines.get(row.id, []) if lines is not None else None
-
-    if plan.rows_root is not None and all(guard.owns(row.customer_id) for row in page.items):
-        return connection_from_page(page, lambda row: OwnOrder(row, lines_of(row))), True
-    return connection_from_page(page, lambda row: Order.from_row(row, guard, lines_of(row))), False
+    def node(row: Any) -> Any:
+        line_rows = lines_of(lines, row)
+        return OwnOrder(row, line_rows) if in_rows else Order.from_row(row, guard, line_rows)
+    return connection_from_page(page, node), in_rows
 
 
 async def _order(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[Any, bool]:
@@ -97,9 +96,8 @@ async def _order(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[A
         return None, False
     row, lines = found
     guard = await context.guard()
-    if plan.rows_root is not None and guard.owns(row.customer_id):
-        return OwnOrder(row, lines), True
-    return Order.from_row(row, guard, lines), False
+    in_rows = plan.rows_root is not None and guard.owns(row.customer_id)
+    return (OwnOrder(row, lines) if in_rows else Order.from_row(row, guard, lines)), in_rows
 
 
 @dataclass(frozen=True)

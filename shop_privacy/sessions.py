@@ -7,10 +7,12 @@ import uuid
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import update
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as core_select
+from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .storage.database import core_rows
 from .storage.types import utc_now
 from .tokens import new_token, token_hash
 
@@ -27,6 +29,10 @@ class SessionStore(Generic[Row]):
         self.owner = owner
         self.idle_timeout = idle_timeout
         self.absolute_timeout = absolute_timeout
+        # Built once (every request with a token runs it): the columns the check and the callers need.
+        self._find = core_select(*(self._column(name) for name in ("id", owner, "revoked_at", "expires_at",
+                                                                    "last_seen_at"))) \
+            .where(self._column("token_hash") == bindparam("token_hash"))
 
     def _column(self, name: str) -> Any:
         return col(getattr(self.model, name))
@@ -43,18 +49,19 @@ class SessionStore(Generic[Row]):
         session.add(row)
         return token, row.id
 
-    async def find_live(self, session: AsyncSession, token: str) -> Row | None:
-        """The session for a token if it is neither revoked, idle too long, nor past its end."""
+    async def find_live(self, session: AsyncSession, token: str) -> Any:
+        """The session for a token if it is neither revoked, idle too long, nor past its end: a row of its
+        id, owner, revoked_at, expires_at and last_seen_at."""
         if not token or len(token) > 128:
             return None
-        query = select(self.model).where(self._column("token_hash") == token_hash(token))
-        row: Any = (await session.exec(query)).first()
+        found = await core_rows(session, self._find, {"token_hash": token_hash(token)})
+        row = found[0] if found else None
         now = utc_now()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
         if row.last_seen_at + self.idle_timeout <= now:
             return None
-        return row  # type: ignore[no-any-return]
+        return row
 
     def needs_touch(self, row: Any) -> bool:
         return bool(row.last_seen_at + self.touch_interval <= utc_now())

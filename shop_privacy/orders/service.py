@@ -8,11 +8,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, bindparam, type_coerce
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import NullType
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +32,7 @@ from ..payments.providers import (
     PaymentProvider,
     PaymentRequest,
 )
-from ..storage.database import Database
+from ..storage.database import Database, core_rows
 from ..storage.locks import lock_customer
 from ..storage.tables import Cart, Customer, Order, OrderEvent, OrderLine
 from ..storage.types import utc_now
@@ -41,6 +44,26 @@ from .numbers import new_order_number
 logger = logging.getLogger("shop_privacy.orders")
 
 _CURSOR = "order"
+_NEWEST_FIRST = (col(Order.placed_at).desc(), col(Order.id).desc())
+
+
+def _before(placed_at: Any, order_id: Any) -> Any:
+    """Orders after (placed_at, id) in newest-first order: keyset pagination."""
+    return (col(Order.placed_at) < placed_at) | ((col(Order.placed_at) == placed_at) & (col(Order.id) < order_id))
+
+
+def _position_after(after: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (placed_at, id) an order cursor stands for."""
+    if after is None:
+        return None
+    placed_at, order_id = decode_cursor(_CURSOR, after, datetime.fromisoformat, uuid.UUID)
+    if placed_at.tzinfo is None:
+        raise BadUserInput("The cursor is not valid.", reason="invalid_cursor")
+    return placed_at, order_id
+
+
+def _order_cursor(order: Any) -> str:
+    return encode_cursor(_CURSOR, order.placed_at.isoformat(), str(order.id))
 
 
 _PAYMENT = frozenset({"order_fulfilment", "payment", "fraud_prevention", "customer_service"})
@@ -76,10 +99,26 @@ ORDER_VIEW_COLUMNS = tuple(col(c) for c in (
     Order.address_street, Order.address_postal_code, Order.address_city, Order.address_country,
 ))
 LINE_VIEW_COLUMNS = tuple(col(c) for c in (
-    OrderLine.order_id, OrderLine.sku, OrderLine.product_name, OrderLine.kind, OrderLine.billing_period,
+    OrderLine.sku, OrderLine.product_name, OrderLine.kind, OrderLine.billing_period,
     OrderLine.domain_name, OrderLine.quantity, OrderLine.unit_price_net_minor, OrderLine.vat_rate_basis_points,
     OrderLine.line_net_minor, OrderLine.line_vat_minor, OrderLine.line_total_minor,
 ))
+# Statements every order page runs, built once with bound parameters (`core_rows`).
+# A customer's page of orders, newest first: the first page [False] and a page after a cursor [True].
+_MY_ORDERS = {
+    after: core_select(*ORDER_VIEW_COLUMNS)
+    .where(col(Order.customer_id) == bindparam("customer_id"),
+           *((_before(bindparam("placed_at"), bindparam("after_id")),) if after else ()))
+    .order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+    for after in (False, True)
+}
+# Some orders' lines, each order's in their order (`lines_by_order`): the order ids one expanding parameter,
+# and the order id first as the driver gives it.
+_LINES_QUERY = (
+    core_select(type_coerce(col(OrderLine.order_id), NullType()).label("order_key"), *LINE_VIEW_COLUMNS)
+    .where(col(OrderLine.order_id).in_(bindparam("order_ids", expanding=True)))
+    .order_by(col(OrderLine.order_id), col(OrderLine.position))
+)
 
 
 @dataclass(frozen=True)
@@ -125,9 +164,14 @@ class OrderService:
     async def list_orders(
         self, session: AsyncSession, customer_id: uuid.UUID, *, first: int, after: str | None
     ) -> Page[Row[Any]]:
-        """The customer's orders, newest first, as rows of `ORDER_VIEW_COLUMNS`."""
-        query = core_select(*ORDER_VIEW_COLUMNS).where(col(Order.customer_id) == customer_id)
-        return await self._page(session, query, first, after)
+        """The customer's orders, newest first, as rows of `ORDER_VIEW_COLUMNS` (every order page runs it)."""
+        first = check_page_size(first, self._max_page_size)
+        parameters: dict[str, Any] = {"customer_id": customer_id, "limit": first + 1}
+        position = _position_after(after)
+        if position is not None:
+            parameters["placed_at"], parameters["after_id"] = position
+        rows = await core_rows(session, _MY_ORDERS[position is not None], parameters)
+        return page_of(rows, first, after, _order_cursor)
 
     async def staff_list(self, session: AsyncSession, search: OrderSearch, *, first: int,
                          after: str | None) -> Page[Order]:
@@ -149,17 +193,12 @@ class OrderService:
     async def _page(self, session: AsyncSession, query: Any, first: int, after: str | None) -> Page[Any]:
         """Newest first, keyset-paginated on (placed_at, id)."""
         first = check_page_size(first, self._max_page_size)
-        if after is not None:
-            placed_at, after_id = decode_cursor(_CURSOR, after, datetime.fromisoformat, uuid.UUID)
-            if placed_at.tzinfo is None:
-                raise BadUserInput("The cursor is not valid.", reason="invalid_cursor")
-            query = query.where(
-                (col(Order.placed_at) < placed_at)
-                | ((col(Order.placed_at) == placed_at) & (col(Order.id) < after_id))
-            )
-        query = query.order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(first + 1)
+        position = _position_after(after)
+        if position is not None:
+            query = query.where(_before(*position))
+        query = query.order_by(*_NEWEST_FIRST).limit(first + 1)
         rows = list((await session.exec(query)).all())
-        return page_of(rows, first, after, lambda o: encode_cursor(_CURSOR, o.placed_at.isoformat(), str(o.id)))
+        return page_of(rows, first, after, _order_cursor)
 
     async def get_order(self, session: AsyncSession, customer_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         """The order, only if it is this customer's: another's answers exactly like a missing one."""
@@ -169,8 +208,15 @@ class OrderService:
     async def lines_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, list[Row[Any]]]:
-        """Each order's lines in their order, as rows of `LINE_VIEW_COLUMNS`."""
-        return await _by_order(session, OrderLine, order_ids, col(OrderLine.position), columns=LINE_VIEW_COLUMNS)
+        """Each order's lines in their order, as rows of `LINE_VIEW_COLUMNS` (after the order id as the driver
+        gives it: it is made a UUID once per order, not once per row, about 0.3 ms on a page of 250 lines on
+        SQLite, where it is text)."""
+        wanted = list(set(order_ids))
+        if not wanted:
+            return {}
+        rows = await core_rows(session, _LINES_QUERY, {"order_ids": wanted})
+        return {key if isinstance(key, uuid.UUID) else uuid.UUID(key): list(group)
+                for key, group in groupby(rows, key=itemgetter(0))}
 
     async def events_by_order(
         self, session: AsyncSession, order_ids: Iterable[uuid.UUID]
@@ -305,15 +351,13 @@ class OrderService:
         return order
 
 
-async def _by_order(session: AsyncSession, model: type[OrderLine | OrderEvent], order_ids: Iterable[uuid.UUID],
-                    *order_by: Any, columns: tuple[Any, ...] | None = None) -> dict[uuid.UUID, list[Any]]:
-    """The rows of `model` that belong to each of the orders, in one query, each order's in `order_by`:
-    model instances, or Core rows of `columns` when given."""
+async def _by_order(session: AsyncSession, model: type[OrderEvent], order_ids: Iterable[uuid.UUID],
+                    *order_by: Any) -> dict[uuid.UUID, list[Any]]:
+    """The rows of `model` that belong to each of the orders, in one query, each order's in `order_by`."""
     wanted = list(set(order_ids))
     grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
     if wanted:
-        query = (core_select(*columns) if columns else select(model)).where(col(model.order_id).in_(wanted))
-        query = query.order_by(col(model.order_id), *order_by)
+        query = select(model).where(col(model.order_id).in_(wanted)).order_by(col(model.order_id), *order_by)
         for row in (await session.exec(query)).all():
             grouped[row.order_id].append(row)
     return grouped

@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ from strawberry.schema.schema import validate_document
 from ..resolvers import accounts, carts, catalogue, consents
 from ..resolvers.orders import lines_of, my_order_rows, order_rows
 from ..settings import Settings
-from .compiled_rows import ROW_TYPES, Getter, LinesNotRead, OwnOrder
+from .compiled_rows import ROW_ROOTS, ROW_TYPES, LinesNotRead, RowValue
 from .core.connections import connection_from_page
 from .core.context import BaseContext
 from .core.input_guard import PurposeIsLiteral, input_errors, input_values
@@ -86,7 +87,7 @@ async def _my_orders(context: Any, arguments: dict[str, Any], plan: Plan) -> tup
 
     def node(row: Any) -> Any:
         line_rows = lines_of(lines, row)
-        return OwnOrder(row, line_rows) if in_rows else Order.from_row(row, guard, line_rows)
+        return (row, line_rows) if in_rows else Order.from_row(row, guard, line_rows)
     return connection_from_page(page, node), in_rows
 
 
@@ -97,7 +98,7 @@ async def _order(context: Any, arguments: dict[str, Any], plan: Plan) -> tuple[A
     row, lines = found
     guard = await context.guard()
     in_rows = plan.rows_root is not None and guard.owns(row.customer_id)
-    return (OwnOrder(row, lines) if in_rows else Order.from_row(row, guard, lines)), in_rows
+    return ((row, lines) if in_rows else Order.from_row(row, guard, lines)), in_rows
 
 
 @dataclass(frozen=True)
@@ -205,10 +206,10 @@ def _plan(schema: GraphQLSchema, document: DocumentNode) -> Plan:
     root_node = roots[0]
     names: set[str] = set()
     root = _selected(query_type, root_node, names, root=True)
-    try:
-        rows_root: Selected | None = _selected(query_type, root_node, set(), root=True, rows=True)
-    except Unsupported:
-        rows_root = None
+    rows_root: Selected | None = None
+    if root_node.name.value in ROW_ROOTS:
+        with suppress(Unsupported):
+            rows_root = _selected(query_type, root_node, set(), root=True, rows=True)
     root_keys = tuple(None if node is root_node else key for node, key in zip(selections, _keys(selections),
                                                                                strict=True))
     return Plan(operation, root_node, root, rows_root, ROOTS[root_node.name.value], frozenset(names),
@@ -301,54 +302,56 @@ async def run(plan: Plan, schema: GraphQLSchema, context: BaseContext, variables
             for key in plan.root_keys}
 
 
-def _writer(graphql_type: GraphQLOutputType, children: tuple[Selected, ...], rows: bool = False) -> Writer:
+def _writer(graphql_type: GraphQLOutputType, children: tuple[Selected, ...], rows: bool = False,
+            nullable: bool = True) -> Writer:
     """A function completing a value of this type as graphql-core's executor does, made once per plan;
-    `rows`: objects of the types in `ROW_TYPES` come as row sources."""
+    `rows`: objects of the types in `ROW_TYPES` come as row sources. A null where the type forbids one
+    gives up: the executor would null the parent and report an error."""
     if isinstance(graphql_type, GraphQLNonNull):
-        inner = _writer(graphql_type.of_type, children, rows)
-
-        def non_null(value: Any) -> Any:
-            if value is None:
-                raise GiveUp  # the executor would null the parent and report an error
-            return inner(value)
-        return non_null
+        return _writer(graphql_type.of_type, children, rows, nullable=False)
     if isinstance(graphql_type, GraphQLList):
         item = _writer(graphql_type.of_type, children, rows)
-        return lambda value: None if value is None else [item(each) for each in value]
+        return lambda value: _null(nullable) if value is None else [item(each) for each in value]
     if isinstance(graphql_type, GraphQLObjectType):
         if rows and graphql_type.name in ROW_TYPES:
-            return _row_writer(graphql_type.name, children, ROW_TYPES[graphql_type.name])
-        return _object_writer(graphql_type.name, children)
-    return _leaf_writer(graphql_type)
+            return _row_writer(graphql_type.name, children, ROW_TYPES[graphql_type.name], nullable)
+        return _object_writer(graphql_type.name, children, nullable)
+    return _leaf_writer(graphql_type, nullable)
 
 
-def _serialized(serialize: Writer, value: Any) -> Any:
-    result = serialize(value)
-    if result is None:
+def _null(nullable: bool) -> None:
+    if not nullable:
         raise GiveUp
-    return result
+    return None
 
 
-def _leaf_writer(leaf: Any) -> Writer:
+def _leaf_writer(leaf: Any, nullable: bool) -> Writer:
     serialize = leaf.serialize
+
+    def serialized(value: Any) -> Any:
+        if value is None:
+            return _null(nullable)
+        result = serialize(value)
+        if result is None:
+            raise GiveUp
+        return result
     if leaf is GraphQLString:  # what serialize_string returns at once for a str
-        return lambda value: value if value.__class__ is str or value is None else _serialized(serialize, value)
+        return lambda value: value if value.__class__ is str else serialized(value)
     if leaf is GraphQLInt:  # and serialize_int for an int in range
-        return lambda value: value if (value.__class__ is int and _INT_MIN <= value <= _INT_MAX) or value is None \
-            else _serialized(serialize, value)
-    return lambda value: None if value is None else _serialized(serialize, value)
+        return lambda value: value if value.__class__ is int and _INT_MIN <= value <= _INT_MAX else serialized(value)
+    return serialized
 
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
-def _object_writer(type_name: str, children: tuple[Selected, ...]) -> Writer:
+def _object_writer(type_name: str, children: tuple[Selected, ...], nullable: bool) -> Writer:
     steps = tuple((s.key, s.field is None, s.resolve, s.python_name or s.name, s.personal, s.write)
                   for s in children)
 
     def write(source: Any) -> Any:
         if source is None:
-            return None
+            return _null(nullable)
         data: dict[str, Any] = {}
         for key, typename, resolve, attribute, personal, write_value in steps:
             if typename:
@@ -369,21 +372,29 @@ def _object_writer(type_name: str, children: tuple[Selected, ...]) -> Writer:
     return write
 
 
-def _row_writer(type_name: str, children: tuple[Selected, ...], field_of: Callable[[str], Getter | None]) -> Writer:
+def _row_writer(type_name: str, children: tuple[Selected, ...], value_of: Callable[[str], RowValue | None],
+                nullable: bool) -> Writer:
     """Completes an object of `type_name` from its row source: the viewer's own data, so nothing is withheld
     or recorded (`PrivacyGuard.owns`), and only the selected fields are worked out."""
-    steps: list[tuple[str, Getter | None, Writer]] = []
+    steps: list[tuple[str, RowValue, Writer]] = []
     for selected in children:
         if selected.field is None:
-            steps.append((selected.key, None, _unused))
+            steps.append((selected.key, lambda *_: type_name, _same))
             continue
-        get = field_of(selected.python_name or selected.name)
-        if get is None:
+        value = value_of(selected.python_name or selected.name)
+        if value is None:
             raise Unsupported(f"{type_name}.{selected.name} has no value from its row")
-        steps.append((selected.key, get, selected.write))
+        steps.append((selected.key, value, selected.write))
 
     def write(source: Any) -> Any:
         if source is None:
-            return None
-        return {key: type_name if get is None else write_value(get(source)) for key, get, write_value in steps}
+            return _null(nullable)
+        data: dict[str, Any] = {}
+        for key, value, write_value in steps:  # a loop: a comprehension's frame costs more for a few fields
+            data[key] = write_value(value(*source))
+        return data
     return write
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -2,56 +2,64 @@
 
 For one's own data the privacy guard decides nothing (`PrivacyGuard.owns`: nothing withheld, no read
 recorded), so the objects the general executor builds would only carry each row's values to the writer.
-A plan in row mode skips them: each selected field's value comes from the same function `Order.from_row`
-and `OrderLine.from_row` use (`ORDER_VALUES`, `LINE_VALUES`), and only the selected fields are worked out.
-A field without such a function (`contact`, `history`) means the document has no row mode.
+A plan in row mode skips them. Each object is a row source, a tuple, and each selected field's value is
+`value(*source)`, from the same functions the objects are built with:
+- Order: (row, its line rows or None), `ORDER_VALUES` (`Order.from_row`);
+- OrderLine: (row, currency), `LINE_VALUES` (`OrderLine.from_row`);
+- TaxedMoney: (net, VAT, currency), `TAXED_MONEY_PARTS` (`TaxedMoney.of`); a field whose value function
+  is `Taxed` gives this source instead of the object;
+- Money: (minor units, currency), `MONEY_PARTS`.
+Only the selected fields are worked out. A field without such a function (`contact`, `history`) means the
+document has no row mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from .core.money import MONEY_PARTS, TAXED_MONEY_PARTS, Taxed
 from .orders.types import LINE_VALUES, ORDER_VALUES
 
-Getter = Callable[[Any], Any]
+RowValue = Callable[..., Any]
+
+# The root fields whose fetch can give row sources (compiled.py's `_my_orders` and `_order`).
+ROW_ROOTS = frozenset({"myOrders", "order"})
 
 
 class LinesNotRead(Exception):  # noqa: N818 - not an error: the plan gives up and the executor answers
     """The lines were not read with the page (the general executor's dataloader would read them)."""
 
 
-@dataclass(frozen=True, slots=True)
-class OwnOrder:
-    """One of the viewer's orders as read, with its lines when they were read with it."""
-
-    row: Any
-    line_rows: Sequence[Any] | None
+def _source(value: Any) -> RowValue:
+    """A `Taxed` value function gives the TaxedMoney's row source; any other its value."""
+    return value.parts if isinstance(value, Taxed) else value  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
-class OwnLine:
-    row: Any
-    currency: str
-
-
-def _order_field(name: str) -> Getter | None:
+def _order_value(name: str) -> RowValue | None:
     if name == "lines":
-        def lines(order: OwnOrder) -> list[OwnLine]:
-            if order.line_rows is None:
+        def lines(row: Any, line_rows: Sequence[Any] | None) -> list[tuple[Any, str]]:
+            if line_rows is None:
                 raise LinesNotRead
-            currency = order.row.currency
-            return [OwnLine(row, currency) for row in order.line_rows]
+            currency = row.currency
+            return [(line, currency) for line in line_rows]
         return lines
     value = ORDER_VALUES.get(name)
-    return None if value is None else lambda order: value(order.row)
+    if value is None:
+        return None
+    of_row = _source(value)
+    return lambda row, _line_rows: of_row(row)
 
 
-def _line_field(name: str) -> Getter | None:
+def _line_value(name: str) -> RowValue | None:
     value = LINE_VALUES.get(name)
-    return None if value is None else lambda line: value(line.row, line.currency)
+    return None if value is None else _source(value)
 
 
-# GraphQL type name -> (Python field name -> how its value comes from the row source, or None).
-ROW_TYPES: dict[str, Callable[[str], Getter | None]] = {"Order": _order_field, "OrderLine": _line_field}
+# GraphQL type name -> (Python field name -> the field's value from the row source, or None).
+ROW_TYPES: dict[str, Callable[[str], RowValue | None]] = {
+    "Order": _order_value,
+    "OrderLine": _line_value,
+    "TaxedMoney": TAXED_MONEY_PARTS.get,
+    "Money": MONEY_PARTS.get,
+}

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .sqlite_driver import one_crossing_dbapi
 from .urls import DatabaseURL
 
 _SQLITE_BEGIN = "shop_privacy_sqlite_begin"
@@ -59,6 +60,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(connection.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
 
 
+async def core_rows(session: AsyncSession, statement: Any, parameters: dict[str, Any]) -> Sequence[Row[Any]]:
+    """The rows of a Core statement (built once, with bound parameters), run on the session's connection in
+    its transaction: the ORM's result handling adds nothing to Core rows, and costs on every request."""
+    connection = await session.connection()
+    return (await connection.execute(statement, parameters)).all()
+
+
 class Database:
     def __init__(self, url: str | DatabaseURL, **engine_kwargs: Any) -> None:
         self.url = url if isinstance(url, DatabaseURL) else DatabaseURL.parse(url)
@@ -66,6 +74,8 @@ class Database:
             engine_kwargs.setdefault("pool_pre_ping", True)
             # A database that drops packets instead of refusing must not hold requests for the OS's TCP timeout.
             engine_kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        else:
+            engine_kwargs.setdefault("module", one_crossing_dbapi())  # one thread crossing per statement
         self.engine = create_async_engine(self.url.async_url, **engine_kwargs)
         write_engine = self.engine
         if self.url.is_sqlite:

@@ -20,7 +20,7 @@ from ..core.connections import Connection
 from ..core.context import BaseContext
 from ..core.guard import PrivacyGuard, RowPrivacy
 from ..core.ids import encode_id
-from ..core.money import Money, TaxedMoney
+from ..core.money import Taxed, TaxedMoney, TaxedParts
 from ..core.personal import personal, personal_input
 from .dataloaders import order_events, order_lines
 
@@ -59,11 +59,8 @@ class OrderLine:
             name: value(row, currency) for name, value in LINE_VALUES.items()}))
 
 
-def _unit_price(row: Any, currency: str) -> TaxedMoney:
-    unit_vat = vat_of(row.unit_price_net_minor, row.vat_rate_basis_points)
-    return TaxedMoney(net=Money(minor_units=row.unit_price_net_minor, currency=currency),
-                      vat=Money(minor_units=unit_vat, currency=currency),
-                      gross=Money(minor_units=row.unit_price_net_minor + unit_vat, currency=currency))
+def _unit_price(row: Any, currency: str) -> TaxedParts:
+    return row.unit_price_net_minor, vat_of(row.unit_price_net_minor, row.vat_rate_basis_points), currency
 
 
 # Each field of an order line from its row and the order's currency: `OrderLine.from_row`, and a compiled
@@ -75,9 +72,9 @@ LINE_VALUES: dict[str, Callable[[Any, str], Any]] = {
     "billing_period": lambda row, _: BillingPeriod(row.billing_period),
     "domain_name": lambda row, _: row.domain_name,
     "quantity": lambda row, _: row.quantity,
-    "unit_price": _unit_price,
+    "unit_price": Taxed(_unit_price),
     "vat_rate_basis_points": lambda row, _: row.vat_rate_basis_points,
-    "total": lambda row, currency: TaxedMoney.of(row.line_net_minor, row.line_vat_minor, currency),
+    "total": Taxed(lambda row, currency: (row.line_net_minor, row.line_vat_minor, currency)),
 }
 
 
@@ -208,7 +205,7 @@ ORDER_VALUES: dict[str, Callable[[Any], Any]] = {
     "status": lambda row: OrderStatus(row.status),
     "payment_method": lambda row: PaymentMethod(row.payment_method),
     "payment_reference": lambda row: row.payment_reference,
-    "total": lambda row: TaxedMoney.of(row.subtotal_net_minor, row.vat_minor, row.currency),
+    "total": Taxed(lambda row: (row.subtotal_net_minor, row.vat_minor, row.currency)),
 }
 
 

@@ -366,7 +366,7 @@ def _object_writer(type_name: str, children: tuple[Selected, ...], nullable: boo
                         raise GiveUp  # masked or denied: the general executor and the privacy extension answer
                     row = source.privacy
                     if row is not None:
-                        row.read(personal)
+                        row.fields_read.add(personal)
             data[key] = write_value(value)
         return data
     return write

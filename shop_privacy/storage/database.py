@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Row, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .sqlite_driver import one_crossing_dbapi
@@ -126,6 +126,17 @@ class Database:
         with self.holding():
             async with self._reads() as session:
                 yield session
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL only: a connection whose statements each commit alone (autocommit), for work that is
+        one atomic statement and needs no transaction around it: no BEGIN, no COMMIT, two round trips less."""
+        if self.url.is_sqlite:
+            raise RuntimeError("statements() is for PostgreSQL; SQLite writes take their turn in transaction()")
+        with self.holding():
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
 
     def reader(self) -> AsyncSession:
         """A session for reads that outlives one block (a request's); the caller closes it and marks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,17 +63,24 @@ class RowPrivacy:
 
     subject_id: uuid.UUID
     recorder: AccessRecorder
-    _fields_read: set[PersonalField] = field(init=False, repr=False, compare=False)
+    # Where each personal field read in full is added (once per value shown: a set's add, not a call).
+    fields_read: set[PersonalField] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_fields_read", self.recorder.fields_read_of(self.subject_id))
-
-    def read(self, personal_field: PersonalField) -> None:
-        self._fields_read.add(personal_field)
+        object.__setattr__(self, "fields_read", self.recorder.fields_read_of(self.subject_id))
 
 
 # (python name, declaration, decision) of each personal field of a type that is not allowed in full.
 _Withheld = tuple[tuple[str, PersonalData, Decision], ...]
+
+
+@dataclass(slots=True)
+class _Subject:
+    """What a request has worked out about one data subject, for every object of theirs it builds."""
+
+    owned: bool  # the requester's own data
+    privacy: RowPrivacy | None  # where reads of their data are recorded (staff)
+    withheld: dict[type, _Withheld] = field(default_factory=dict)
 
 
 class PrivacyGuard:
@@ -83,7 +91,8 @@ class PrivacyGuard:
         # Restrictions and objections in force, per subject, read when the rows were (see `note_limits`).
         self._limits: dict[uuid.UUID, ProcessingLimits] = {}
         self._decisions: dict[tuple[int, bool, ProcessingLimits], Decision] = {}
-        self._rows: dict[uuid.UUID, RowPrivacy] = {}
+        # Per subject (by the UUID's int: hashed and compared in C, a UUID in Python), once per request.
+        self._subjects: dict[int | None, _Subject] = {}
         self._withheld_by_class: dict[tuple[type, bool, ProcessingLimits], _Withheld] = {}
 
     @property
@@ -92,12 +101,19 @@ class PrivacyGuard:
 
     def note_consents(self, consented: dict[uuid.UUID, bool]) -> None:
         self._consented.update(consented)
+        self._forget(consented)
 
     def knows_consent_of(self, subject_id: uuid.UUID) -> bool:
         return subject_id in self._consented
 
     def note_limits(self, limits: dict[uuid.UUID, ProcessingLimits]) -> None:
         self._limits.update(limits)
+        self._forget(limits)
+
+    def _forget(self, subject_ids: Iterable[uuid.UUID]) -> None:
+        """What was worked out for these subjects before their consent or limits were known."""
+        for subject_id in subject_ids:
+            self._subjects.pop(subject_id.int, None)
 
     def knows_limits_of(self, subject_id: uuid.UUID) -> bool:
         return subject_id in self._limits
@@ -110,30 +126,36 @@ class PrivacyGuard:
     def shape(self, cls: type, subject_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
         """`values` for building `cls`, with each personal value the requester may not read replaced
         by its masked form or withheld."""
-        if self.owns(subject_id):
+        subject = self._subject(subject_id)
+        if subject.owned:
             values["privacy"] = None  # one's own data: nothing to decide, nothing to record
             return values
-        for name, declaration, decision in self._withheld(cls, subject_id):
+        withheld = subject.withheld.get(cls)
+        if withheld is None:
+            withheld = subject.withheld[cls] = self._withheld(cls, subject_id)
+        for name, declaration, decision in withheld:
             assert decision.reason is not None
             if decision.outcome is Outcome.MASK:
                 values[name] = Withheld(decision.reason, True, masked(declaration.mask, values[name]), subject_id)
             else:
                 values[name] = Withheld(decision.reason, False, None, subject_id)
-        values["privacy"] = self._row_privacy(subject_id) if self.recorder and subject_id else None
+        values["privacy"] = subject.privacy
         return values
+
+    def _subject(self, subject_id: uuid.UUID | None) -> _Subject:
+        key = None if subject_id is None else subject_id.int
+        subject = self._subjects.get(key)
+        if subject is None:
+            owned = self.owns(subject_id)
+            # One RowPrivacy per subject and request, shared by all the subject's objects (it is immutable).
+            privacy = RowPrivacy(subject_id, self.recorder) if self.recorder and subject_id and not owned else None
+            subject = self._subjects[key] = _Subject(owned, privacy)
+        return subject
 
     def owns(self, subject_id: uuid.UUID | None) -> bool:
         """The data is the requester's own: `shape` withholds nothing of it and records no read."""
         requester = self.requester
         return subject_id is not None and subject_id in (requester.customer_id, requester.staff_id)
-
-    def _row_privacy(self, subject_id: uuid.UUID) -> RowPrivacy:
-        """One per subject and request, shared by all the subject's objects (it is immutable)."""
-        row = self._rows.get(subject_id)
-        if row is None:
-            assert self.recorder is not None
-            row = self._rows[subject_id] = RowPrivacy(subject_id, self.recorder)
-        return row
 
     def shape_held(self, cls: type, customer_id: uuid.UUID | None, values: dict[str, Any]) -> dict[str, Any]:
         """Data that reaches a request only through its holder: the customer's session, or for a visitor

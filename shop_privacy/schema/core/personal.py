@@ -94,7 +94,7 @@ class PersonalField(StrawberryField):
             raise PrivacyDenied(value, self)
         row = source.privacy
         if row is not None:
-            row.read(self)
+            row.fields_read.add(self)
         return value
 
 

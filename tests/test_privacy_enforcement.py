@@ -222,3 +222,30 @@ async def test_staff_logins_answer_alike_for_unknown_and_wrong_and_set_a_staff_c
     assert response.headers["set-cookie"].startswith("sp_staff=") and "HttpOnly" in response.headers["set-cookie"]
     assert (await fresh.gql("mutation { staffLogout }")).ok()["staffLogout"] is True
     assert (await fresh.gql("{ me { id } }")).ok()["me"] is None
+
+
+@pytest.mark.policy("P03")
+def test_p03_a_consent_or_limits_noted_after_a_subjects_first_object_decide_their_later_objects() -> None:
+    """The guard works out each subject once per request; what it learns later about a subject (consent, a
+    restriction looked up) must reach that subject's next objects, not a decision made without it."""
+    from shop_privacy.privacy.access import NO_LIMITS, Requester
+    from shop_privacy.privacy.purposes import StaffRole
+    from shop_privacy.schema.accounts.types import Customer
+    from shop_privacy.schema.core.guard import AccessRecorder, PrivacyGuard
+    from shop_privacy.schema.core.personal import Withheld, personal_fields
+
+    staff_id, subject = uuid.uuid4(), uuid.uuid4()
+    guard = PrivacyGuard(Requester(staff_id=staff_id, staff_role=StaffRole.MARKETING, purpose="marketing"),
+                         AccessRecorder(staff_id, "marketing", "request-1"))
+
+    def email_shown() -> bool:
+        values = {name: "anna@exempel.se" for name, _ in personal_fields(Customer)}
+        return guard.shape(Customer, subject, values)["email"].__class__ is not Withheld
+
+    assert not email_shown()  # limits not looked up: decided as restricted (fails closed)
+    guard.note_limits({subject: NO_LIMITS})
+    assert not email_shown()  # no consent known yet
+    guard.note_consents({subject: True})
+    assert email_shown()
+    guard.note_limits({subject: NO_LIMITS.__class__(restricted=True)})
+    assert not email_shown()

@@ -51,7 +51,8 @@ DOCUMENTS = [
     "{ myOrders { edges { node { number } } } }",
     """query($first: Int!) { myOrders(first: $first) { edges { node { number contact { email address { city } } }
 } } }""",
-    """query($id: ID!) { order(id: $id) { id number status lines { sku domainName quantity } } }""",
+    """query($id: ID!) { order(id: $id) { id number status total { __typename gross { __typename cur: currency } }
+  lines { __typename sku domainName quantity price: unitPrice { vat { minorUnits } } } } }""",
     """{ me { id email firstName lastName phone companyName address { street postalCode city country } } }""",
     """query($first: Int) { products(first: $first) { edges { cursor node { id sku name kind billingPeriod
   unitPrice { gross { minorUnits currency } } } } pageInfo { hasNextPage endCursor } } }""",

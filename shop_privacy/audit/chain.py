@@ -22,16 +22,13 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..storage.database import Database
+from ..storage.faults import Contention
 from .checkpoints import Checkpoint, Cut
 
 GENESIS = "0" * 64
 _UNIQUE_VIOLATION = "23505"
 # More appends going in first, one after another, than a shop has connections to append with.
-_APPEND_ATTEMPTS = 100
-
-
-class ChainBusy(RuntimeError):
-    """Appends kept going in first (`HashChain.append_alone`): far more appenders at once than a shop has."""
+APPEND_ATTEMPTS = 100
 # pg_trigger.tgtype bits: BEFORE 2, DELETE 8, UPDATE 16, TRUNCATE 32 (ROW 1 unset: per statement).
 _POSTGRES_TYPE = 2 | 8 | 16 | 32
 
@@ -104,18 +101,18 @@ class HashChain(Generic[Row]):
         await connection.execute(self._insert, values)
         return int(values[-1]["sequence"])
 
-    async def append_alone(self, rows: Sequence[Row]) -> int:
+    async def append_alone(self, rows: Sequence[Row], attempts: int = APPEND_ATTEMPTS) -> int:
         """Appends `rows` after the chain's current end, in a transaction of their own; returns the last
         sequence. On PostgreSQL without a transaction around them or a lock: the end is read, and the rows
         go in one INSERT, which commits alone. An append that took the same sequences first makes it fail
         on the unique sequence, and each such failure means another append went in, so reading the new
-        end and trying again ends. Three round trips (with the pool's ping) instead of six; SQLite, with
-        one writer at a time, appends in a transaction."""
+        end and trying again ends (`Contention`, a busy database, after `attempts`). Three round trips
+        (with the pool's ping) instead of six; SQLite, with one writer at a time, appends in a transaction."""
         if self._db.url.is_sqlite:
             async with self._db.transaction() as session:
                 return await self.append(session, rows)
         async with self._db.statements() as connection:
-            for _ in range(_APPEND_ATTEMPTS):
+            for _ in range(attempts):
                 values = self._chained(rows, (await connection.execute(self._end)).first())
                 try:
                     await connection.execute(self._insert, values)
@@ -124,7 +121,7 @@ class HashChain(Generic[Row]):
                         raise
                     continue
                 return int(values[-1]["sequence"])
-        raise ChainBusy(f"{_APPEND_ATTEMPTS} appends to {self.table} went in first, one after another")
+        raise Contention(f"{attempts} appends to {self.table} went in first, one after another")
 
     def _chained(self, rows: Sequence[Row], end: Any) -> list[dict[str, Any]]:
         """The rows' values, each after the one before it, the first after `end` (sequence, row_hash)."""

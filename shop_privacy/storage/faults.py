@@ -40,6 +40,11 @@ class Fault(Enum):
 REASONS: frozenset[str] = frozenset(kind.reason for kind in Fault)
 
 
+class Contention(RuntimeError):
+    """A write that tries again when another goes in first, and kept losing up to its bound: the database
+    is busy, as with a lock wait that timed out."""
+
+
 @dataclass(frozen=True)
 class DatabaseFault:
     kind: Fault
@@ -157,6 +162,8 @@ def _sqlite(error: BaseException) -> DatabaseFault | None:
 def _one(error: BaseException) -> DatabaseFault | None:
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return DatabaseFault(Fault.BUSY, "pool timeout")
+    if isinstance(error, Contention):
+        return DatabaseFault(Fault.BUSY, "contention")
     found = _psycopg(error) or _sqlite(error)
     if found is not None:
         return found

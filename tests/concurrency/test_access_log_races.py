@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,6 +22,7 @@ from shop_privacy.audit.access_log import AccessLog, AccessRead
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services
 from shop_privacy.storage.database import Database
+from shop_privacy.storage.faults import Contention, classify
 from shop_privacy.storage.tables import AccessLogEntry
 
 from ..helpers import STAFF_LOGIN, STAFF_PASSWORD, StorefrontClient, create_customer, random_email, staff_client
@@ -80,34 +84,64 @@ def _read(request_id: str) -> AccessRead:
                       frozenset({"customers.email"}), request_id)
 
 
-async def test_p14_an_append_overtaken_between_reading_the_end_and_writing_goes_in_after_the_other(
-    services: Services
-) -> None:
-    if services.db.url.is_sqlite:
-        pytest.skip("SQLite has one writer at a time: no append can come between another's two statements")
-    overtaken = threading.Event()
+@contextmanager
+def overtaken_at_each_insert(services: Services, times: int) -> Iterator[list[str]]:
+    """Before each of the app's next `times` INSERTs into the access log, another process's append (its own
+    engine, run to its commit in a thread) goes in first. Yields the request ids it appended."""
+    appended: list[str] = []
 
     def other_append() -> None:
-        """Another process's append, on its own engine, run to its commit."""
         async def append() -> None:
             other = Database(services.db.url)
             try:
-                await AccessLog(other, services.settings.secret, 10).append([_read("the-other")])
+                request_id = f"the-other-{len(appended) + 1}"
+                await AccessLog(other, services.settings.secret, 10).append([_read(request_id)])
+                appended.append(request_id)
             finally:
                 await other.dispose()
         asyncio.run(append())
-        overtaken.set()
 
     def overtake(statement: str) -> None:
-        if statement.startswith("INSERT INTO access_log") and not overtaken.is_set():
+        if statement.startswith("INSERT INTO access_log") and len(appended) < times:
             worker = threading.Thread(target=other_append)
             worker.start()
             worker.join(RACE_SECONDS)
 
     with before_each_statement(services, overtake):
+        yield appended
+
+
+def _postgres_only(services: Services) -> None:
+    if services.db.url.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no append can come between another's two statements")
+
+
+async def test_p14_an_append_overtaken_between_reading_the_end_and_writing_goes_in_after_the_other(
+    services: Services
+) -> None:
+    _postgres_only(services)
+    with overtaken_at_each_insert(services, 1) as others:
         await services.access_log.append([_read("overtaken")])
-    assert overtaken.is_set()
+    assert others == ["the-other-1"]
     entries = await _entries(services)
-    assert [(entry.sequence, entry.request_id) for entry in entries] == [(1, "the-other"), (2, "overtaken")]
+    assert [(entry.sequence, entry.request_id) for entry in entries] == [(1, "the-other-1"), (2, "overtaken")]
+    verification = await services.access_log.verify()
+    assert verification.ok, verification.problems
+
+
+async def test_p14_p15_an_append_overtaken_at_every_attempt_is_a_busy_database_and_writes_nothing(
+    services: Services
+) -> None:
+    _postgres_only(services)
+    chain = services.access_log.chain
+    row = AccessLogEntry(sequence=0, recorded_at=datetime.now(UTC), staff_user_id=uuid.uuid4(),
+                         subject_id=uuid.uuid4(), purpose="customer_service", categories="user.contact.email",
+                         fields="customers.email", request_id="always-overtaken", previous_hash="", row_hash="")
+    with overtaken_at_each_insert(services, 3) as others, pytest.raises(Contention) as raised:
+        await chain.append_alone([row], attempts=3)
+    fault = classify(raised.value)
+    assert fault is not None and fault.reason == "database_busy"
+    assert [entry.request_id for entry in await _entries(services)] == others == [
+        "the-other-1", "the-other-2", "the-other-3"]
     verification = await services.access_log.verify()
     assert verification.ok, verification.problems

@@ -30,7 +30,7 @@ from .web.gc_tuning import tune_garbage_collector
 from .web.graphql_view import GraphQLView
 from .web.health import health_routes
 from .web.log_context import RequestIdLogContext
-from .web.middleware import BodySizeLimit, SecurityHeaders, redact_tokens_in_access_log
+from .web.middleware import BodySizeLimit, SecurityHeaders, redact_access_log
 from .web.payment_callbacks import payment_callback_routes
 from .web.startup import Startup, StartupFirst
 from .web.trusted_documents import TrustedDocuments
@@ -55,7 +55,7 @@ def create_app(
         # The same lines as `shop-privacy check --deploy`, each naming a variable, never its value.
         raise SettingsError.of(problems)
     # Export and unsubscribe tokens are in request paths: keep them out of the server's access log (P21).
-    redact_tokens_in_access_log()
+    redact_access_log()
     services = services or build_services(settings, mail_backend=mail_backend, payment_providers=payment_providers,
                                           plugins=plugins, recipient_adapters=recipient_adapters)
     # Undeclared personal data stops the start (P02), before anything is served.

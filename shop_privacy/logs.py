@@ -2,9 +2,10 @@
 
 A JSON line has `time` (UTC, ISO 8601), `level`, `logger`, `message` and `request_id`: the id of the HTTP
 request the line was written for (the same as the answer's X-Request-ID and the access log's), or null
-outside a request. What the lines say is unchanged: ids, never personal data. Two things text lines
-carry are left out: an exception's message (it may quote what a customer typed; its type and frames are
-kept) and the client's address in the server's access line (an IP address is personal data, P07).
+outside a request. What the lines say is unchanged: ids, never personal data. An exception's message,
+which a text line carries, is left out (it may quote what a customer typed; its type and frames are kept);
+the server's access line has no client address in either format (`web.middleware.RedactAccessLine`: an IP
+address is personal data, P07).
 
 `shop-privacy serve` and the other commands configure this from the settings; an app that mounts the
 shop and owns its logging calls `configure_logging(settings)` itself, or puts `JsonFormatter` on its

@@ -18,7 +18,7 @@ import pytest
 
 from shop_privacy.logs import JsonFormatter, configure_logging, current_request_id, uvicorn_log_config
 from shop_privacy.services import Services
-from shop_privacy.web.middleware import ACCESS_LOGGER, RedactTokens
+from shop_privacy.web.middleware import ACCESS_LOGGER, RedactAccessLine
 
 from .conftest import make_settings
 from .helpers import ME, StorefrontClient, create_customer, login
@@ -72,7 +72,7 @@ def test_a_json_line_has_time_level_logger_message_and_the_request_id() -> None:
 def test_p07_the_access_line_leaves_out_the_client_address_and_link_tokens() -> None:
     record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, '%s - "%s %s HTTP/%s" %d',
                                ("203.0.113.7:51234", "GET", "/unsubscribe/SECRET-TOKEN?x=1", "1.1", 200), None)
-    RedactTokens().filter(record)  # installed on the access logger by create_app
+    RedactAccessLine().filter(record)  # installed on the access logger by create_app
     parsed = json.loads(JsonFormatter().format(record))
     assert "203.0.113.7" not in json.dumps(parsed) and "SECRET-TOKEN" not in json.dumps(parsed)
     assert parsed["message"] == "GET /unsubscribe/[redacted]?x=1 HTTP/1.1 200"
@@ -131,11 +131,12 @@ def test_configure_logging_switches_root_handlers_to_json_only_when_asked(
     assert "uvicorn.access" in json_config["loggers"]
 
 
-@pytest.mark.policy("P07")
-def test_p07_serve_with_json_logs_writes_only_json_lines_with_request_ids(tmp_path: Path) -> None:
+def _serve_and_probe(tmp_path: Path, log_format: str) -> tuple[str, str]:
+    """Runs `shop-privacy serve` with the log format, asks it for /health once, and returns its stdout (the
+    access lines) and stderr."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("SHOP_PRIVACY_")}
-    env.update(SHOP_PRIVACY_LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{tmp_path / 'shop.db'}")
+    env.update(SHOP_PRIVACY_LOG_FORMAT=log_format, DATABASE_URL=f"sqlite:///{tmp_path / 'shop.db'}")
     process = subprocess.Popen([sys.executable, "-m", "shop_privacy.cli", "serve", "--port", str(port)], cwd=tmp_path,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started: list[str] = []
@@ -149,7 +150,12 @@ def test_p07_serve_with_json_logs_writes_only_json_lines_with_request_ids(tmp_pa
     finally:
         process.terminate()
         stdout, stderr = process.communicate(timeout=20)
-    stderr = "".join(started) + stderr
+    return stdout, "".join(started) + stderr
+
+
+@pytest.mark.policy("P07")
+def test_p07_serve_with_json_logs_writes_only_json_lines_with_request_ids(tmp_path: Path) -> None:
+    stdout, stderr = _serve_and_probe(tmp_path, "json")
     log_lines = [line for line in stderr.splitlines() if line.strip()]
     access_lines = [line for line in stdout.splitlines() if line.startswith("{")]
     assert log_lines and all(json.loads(line)["level"] for line in log_lines), stderr
@@ -159,3 +165,10 @@ def test_p07_serve_with_json_logs_writes_only_json_lines_with_request_ids(tmp_pa
     assert access["logger"] == "uvicorn.access" and access["status"] == 200
     assert access["request_id"] == "probe-7f3a9c21-0003"
     assert "127.0.0.1:" not in json.dumps(access)
+
+
+@pytest.mark.policy("P07")
+def test_p07_serve_with_text_logs_writes_access_lines_without_the_client_address(tmp_path: Path) -> None:
+    stdout, _stderr = _serve_and_probe(tmp_path, "text")
+    (access,) = [line for line in stdout.splitlines() if "/health" in line]
+    assert '- - "GET /health HTTP/1.1" 200' in access and "127.0.0.1" not in access, access

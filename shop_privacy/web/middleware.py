@@ -152,11 +152,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-# The access log line the server writes: uvicorn's "uvicorn.access" logger, with the request's path and
-# query string. Export and unsubscribe links carry their token in the path, the storefront's mail links
-# (reset, verification, e-mail change) as ?token=: none of them may reach a log file.
+# The access log line the server writes: uvicorn's "uvicorn.access" logger, with the client's address and
+# the request's path and query string. An IP address is personal data (P07; orders keep theirs under a
+# retention rule, a log file has none). Export and unsubscribe links carry their token in the path, the
+# storefront's mail links (reset, verification, e-mail change) as ?token=: none of them may reach a log file.
 ACCESS_LOGGER = "uvicorn.access"
 REDACTED = "[redacted]"
+_ACCESS_ARGS = 5  # client, method, path with query, HTTP version, status
 _TOKEN_SEGMENT = re.compile(r"(/(?:export|unsubscribe)/)[^/?#\s\"]+")
 _TOKEN_QUERY = re.compile(r"([?&][^=&#\s\"]*token[^=&#\s\"]*=)[^&#\s\"]*", re.IGNORECASE)
 
@@ -168,22 +170,26 @@ def redact_tokens(text: str) -> str:
     return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", _TOKEN_SEGMENT.sub(rf"\g<1>{REDACTED}", text))
 
 
-class RedactTokens(logging.Filter):
+class RedactAccessLine(logging.Filter):
     """Rewrites a log record's arguments (uvicorn's access line: client, method, path with query, HTTP
-    version, status) or, without arguments, its message, so no link token is written."""
+    version, status) or, without arguments, its message, so no client address and no link token is
+    written: the address becomes "-", as in a common log line whose client is unknown."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(redact_tokens(arg) if isinstance(arg, str) else arg for arg in record.args)
+            args = tuple(redact_tokens(arg) if isinstance(arg, str) else arg for arg in record.args)
+            if len(args) == _ACCESS_ARGS:
+                args = ("-", *args[1:])
+            record.args = args
         elif isinstance(record.msg, str) and not record.args:
             record.msg = redact_tokens(record.msg)
         return True
 
 
-def redact_tokens_in_access_log(logger_name: str = ACCESS_LOGGER) -> None:
-    """Installs `RedactTokens` on the access logger, once. Filters on a logger survive uvicorn's own
+def redact_access_log(logger_name: str = ACCESS_LOGGER) -> None:
+    """Installs `RedactAccessLine` on the access logger, once. Filters on a logger survive uvicorn's own
     logging set-up (dictConfig replaces handlers, not filters), so installing it before the server
     starts is enough."""
     logger = logging.getLogger(logger_name)
-    if not any(isinstance(existing, RedactTokens) for existing in logger.filters):
-        logger.addFilter(RedactTokens())
+    if not any(isinstance(existing, RedactAccessLine) for existing in logger.filters):
+        logger.addFilter(RedactAccessLine())

@@ -88,7 +88,7 @@ def create_app(
             export_download_route(services),
             *unsubscribe_routes(services),
             *payment_callback_routes(services),
-            *health_routes(services.db),
+            *health_routes(services.db, services.plugins),
             *(account_page_routes() if settings.account_pages_served else ()),
         ],
         middleware=request_middleware(settings, startup),

@@ -8,6 +8,7 @@ each plugin's move independently.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -38,17 +39,31 @@ class PluginSchema(Protocol):
     def version_table(self) -> str: ...
 
 
-def alembic_config(url: str | DatabaseURL, plugin: PluginSchema | None = None) -> Config:
-    database_url = url if isinstance(url, DatabaseURL) else DatabaseURL.parse(url)
+def _scripts(migrations: Path | None) -> Config:
+    """The package's revision scripts, or (`migrations`) a plugin's folder of them run through the package's."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if migrations is not None:
+        config.set_main_option("path_separator", "os")  # a folder name with a space is one folder
+        config.set_main_option("version_locations", str(migrations))
+    return config
+
+
+@cache
+def code_heads(migrations: Path | None = None) -> frozenset[str]:
+    """The revisions the package's scripts (or a plugin's, in `migrations`) lead to; they do not change while
+    the process runs."""
+    return frozenset(ScriptDirectory.from_config(_scripts(migrations)).get_heads())
+
+
+def alembic_config(url: str | DatabaseURL, plugin: PluginSchema | None = None) -> Config:
+    database_url = url if isinstance(url, DatabaseURL) else DatabaseURL.parse(url)
+    if plugin is not None and plugin.migrations is None:
+        raise ValueError(f"plugin {plugin.name!r} has no migrations folder")
+    config = _scripts(plugin.migrations if plugin is not None else None)
     # The URL object is passed as is: its password never goes through the ini interpolation.
     config.attributes["sync_url"] = database_url.sync_url
     if plugin is not None:
-        if plugin.migrations is None:
-            raise ValueError(f"plugin {plugin.name!r} has no migrations folder")
-        config.set_main_option("path_separator", "os")  # a folder name with a space is one folder
-        config.set_main_option("version_locations", str(plugin.migrations))
         config.attributes["version_table"] = plugin.version_table
         config.attributes["target_metadata"] = plugin.metadata
     return config
@@ -87,7 +102,7 @@ class SchemaNotCurrent(RuntimeError):
 def current_revisions(url: str | DatabaseURL, plugin: PluginSchema | None = None) -> tuple[set[str], set[str]]:
     """(revisions the database is at, the code's heads), of the package's schema or of a plugin's."""
     config = alembic_config(url, plugin)
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    heads = set(code_heads(plugin.migrations if plugin is not None else None))
     version_table = plugin.version_table if plugin is not None else "alembic_version"
     engine = create_engine(config.attributes["sync_url"], poolclass=NullPool)
     try:

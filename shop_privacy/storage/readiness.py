@@ -1,5 +1,6 @@
 """Readiness: can this instance serve? The database answers, accepts a write, and its schema is at the
-migration head. Bounded in time, so a probe never hangs on a database that does not answer.
+migration head, and so is each plugin's (its own version table). Bounded in time, so a probe never hangs
+on a database that does not answer.
 
 Liveness (`/health`) never comes here: a database outage must not make an orchestrator restart
 processes that will recover by themselves once the database is back.
@@ -9,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import anyio
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from .database import Database
 from .faults import classify
-from .migrate import MIGRATIONS_DIR
+from .migrate import PluginSchema, code_heads
 
 logger = logging.getLogger("shop_privacy.readiness")
 
@@ -42,23 +42,26 @@ class Readiness:
     retry_after_seconds: int = _RETRY_AFTER_SECONDS
 
 
-@lru_cache(maxsize=1)
-def _code_heads() -> frozenset[str]:
-    """The revisions this code needs; the scripts do not change while the process runs."""
-    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+# The package's schema: its version table, and its scripts (no plugin folder).
+_PACKAGE = ("alembic_version", None)
 
 
-def _database_heads(connection: Any) -> frozenset[str]:
-    return frozenset(MigrationContext.configure(connection).get_current_heads())
+def _database_heads(connection: Any, version_table: str) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection, opts={"version_table": version_table})
+                     .get_current_heads())
 
 
-async def _probe(db: Database) -> Readiness:
-    heads = await anyio.to_thread.run_sync(_code_heads)
+async def _probe(db: Database, plugins: Sequence[PluginSchema]) -> Readiness:
+    schemas = [_PACKAGE, *((plugin.version_table, plugin.migrations) for plugin in plugins
+                           if plugin.migrations is not None)]
+    needed = [await anyio.to_thread.run_sync(code_heads, migrations) for _, migrations in schemas]
+    heads = needed[0]
     # The app's own engine and pool: what the requests would get is what is probed.
     async with db.transaction() as session:
         connection = await session.connection()
-        if await connection.run_sync(_database_heads) != heads:
-            return Readiness(False, SCHEMA_NOT_CURRENT)
+        for (version_table, _), wanted in zip(schemas, needed, strict=True):
+            if await connection.run_sync(_database_heads, version_table) != wanted:
+                return Readiness(False, SCHEMA_NOT_CURRENT)
         # A write that really changes a page: SQLite skips writing a row updated to the value it has,
         # so `SET version_num = version_num` would not touch the WAL and a full disk would not show.
         # Set to a probe value and back: the committed row is as before, but the commit had to write.
@@ -68,10 +71,11 @@ async def _probe(db: Database) -> Readiness:
     return Readiness(True)
 
 
-async def check_readiness(db: Database, *, timeout: float = READY_TIMEOUT_SECONDS) -> Readiness:
+async def check_readiness(db: Database, plugins: Sequence[PluginSchema] = (), *,
+                          timeout: float = READY_TIMEOUT_SECONDS) -> Readiness:
     try:
         async with asyncio.timeout(timeout):
-            return await _probe(db)
+            return await _probe(db, plugins)
     except TimeoutError:
         return Readiness(False, TIMED_OUT)
     except Exception as error:  # noqa: BLE001 - a probe answers "not ready", it does not fail

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..storage.database import Database
+from ..storage.migrate import PluginSchema
 from ..storage.readiness import check_readiness
 
 logger = logging.getLogger("shop_privacy.readiness")
@@ -16,7 +18,7 @@ logger = logging.getLogger("shop_privacy.readiness")
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def health_routes(db: Database) -> list[Route]:
+def health_routes(db: Database, plugins: Sequence[PluginSchema] = ()) -> list[Route]:
     # Probes come every few seconds: the log says when readiness changes, not each time it is asked.
     last_reason: str | None = None
 
@@ -25,7 +27,7 @@ def health_routes(db: Database) -> list[Route]:
 
     async def ready(_: Request) -> JSONResponse:
         nonlocal last_reason
-        readiness = await check_readiness(db)
+        readiness = await check_readiness(db, plugins)
         if readiness.reason != last_reason:
             if readiness.ready:
                 logger.info("ready again (was reason=%s)", last_reason)

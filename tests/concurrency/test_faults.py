@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 
 from shop_privacy.app import create_app
 from shop_privacy.catalogue.demo import seed_catalogue
+from shop_privacy.plugins import Plugin
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services, build_services
 from shop_privacy.storage.database import Database
@@ -106,15 +107,15 @@ class Running:
 
 
 @asynccontextmanager
-async def running(database_url: str, tmp_path: Path, *,
-                  on_connect: Callable[[Any], None] | None = None) -> AsyncIterator[Running]:
-    """The app on `database_url`, started by its lifespan; `on_connect` runs on each new pooled
-    connection after the app's own set-up (as a read-only replica or a short lock timeout would)."""
+async def running(database_url: str, tmp_path: Path, *, on_connect: Callable[[Any], None] | None = None,
+                  plugins: Sequence[Plugin] = ()) -> AsyncIterator[Running]:
+    """The app on `database_url` (with `plugins`), started by its lifespan; `on_connect` runs on each new
+    pooled connection after the app's own set-up (as a read-only replica or a short lock timeout would)."""
     settings = make_settings(database_url, tmp_path)
     db = Database(settings.database_url)
     if on_connect is not None:
         event.listen(db.engine.sync_engine, "connect", lambda connection, _record: on_connect(connection))
-    services = build_services(settings, db=db)
+    services = build_services(settings, db=db, plugins=plugins)
     app = create_app(settings, services=services)
     async with app.router.lifespan_context(app):
         client = client_for(app)
@@ -423,6 +424,23 @@ async def test_p15_ready_answers_503_while_the_schema_is_behind_the_migrations(
         assert await run.health() == 200
         await anyio.to_thread.run_sync(upgrade, url)
         assert (await run.ready())[:2] == (200, {"status": "ready"})
+
+
+@pytest.mark.usefixtures("vocabulary")
+async def test_p15_ready_answers_503_while_a_plugins_schema_is_behind_its_migrations(
+    database_url: str, database_template: str, tmp_path: Path
+) -> None:
+    from examples.support_tickets import SUPPORT_TICKETS
+
+    async with private_database(database_url, database_template, tmp_path) as url:
+        await anyio.to_thread.run_sync(lambda: upgrade(url, plugins=[SUPPORT_TICKETS]))
+        async with running(url, tmp_path, plugins=[SUPPORT_TICKETS]) as run:
+            assert (await run.ready())[:2] == (200, {"status": "ready"})
+            await run.services.db.engine.dispose()  # no pooled connection in the way of the DDL
+            await anyio.to_thread.run_sync(lambda: downgrade(url, "base", plugin=SUPPORT_TICKETS))
+            await assert_not_ready(run, "schema_not_current")  # the package's schema is still at its head
+            await anyio.to_thread.run_sync(lambda: upgrade(url, plugins=[SUPPORT_TICKETS]))
+            assert (await run.ready())[:2] == (200, {"status": "ready"})
 
 
 # The log: one line naming the fault, no personal data

@@ -110,7 +110,10 @@ async def test_p19_a_restriction_placed_during_a_marketing_send_stops_every_late
         restricted_at = timeline.index(("restricted", address))
         assert ("mail", address) not in timeline[restricted_at:], timeline
     # The customer being mailed when the restrictions began was mailed: that send was already under way,
-    # and its customer's restriction waited for it.
-    assert sent >= 1 and timeline[0][0] == "mail"
+    # and its customer's restriction waited for it. (Other customers' restrictions, which wait for nobody,
+    # may commit while that mail is being handed over, so they can come first in the timeline.)
+    assert sent >= 1
+    first = mails[0]
+    assert timeline.index(("mail", first)) < timeline.index(("restricted", first)), timeline
     # Nothing more goes out once they are all restricted.
     assert await services.abandoned_carts.send_reminders(timedelta(hours=24)) == 0

@@ -203,3 +203,32 @@ async def test_p02_create_app_refuses_a_plugin_table_with_an_undeclared_column(
     with pytest.raises(InventoryError) as raised:
         create_app(settings, services=with_plugin)
     assert "gift_notes.recipient_phone: undeclared column" in str(raised.value)
+
+
+@pytest.mark.policy("P14")
+@pytest.mark.anyio
+@pytest.mark.usefixtures("vocabulary")
+async def test_p14_staff_can_declare_a_plugins_purpose(settings: Settings) -> None:
+    """The staff schema's Purpose enum is made when the schema is built, after the plugins registered theirs:
+    made at import, as before, it had no plugin's purpose, and none could be declared."""
+    import anyio
+
+    from examples.support_tickets import SUPPORT_TICKETS
+    from shop_privacy.schema.core.ids import encode_id
+    from shop_privacy.storage.migrate import downgrade, upgrade
+
+    from .helpers import create_customer, random_email, staff_client
+
+    await anyio.to_thread.run_sync(lambda: upgrade(settings.database_url, plugins=[SUPPORT_TICKETS]))
+    services = Shop(settings=settings, plugins=[SUPPORT_TICKETS]).services()
+    try:
+        app = create_app(settings, services=services)
+        subject = await create_customer(services, random_email())
+        support = await staff_client(app, services, "support")
+        answer = await support.gql("query($id: ID!) @purpose(use: SUPPORT_TICKETS) { customer(id: $id) { id } }",
+                                   {"id": encode_id("Customer", subject)})
+        assert not answer.codes, answer.body  # validated and ran under the plugin's purpose
+        assert answer.data["customer"]["id"] == encode_id("Customer", subject)
+    finally:
+        await services.close()
+        await anyio.to_thread.run_sync(lambda: downgrade(settings.database_url, "base", plugin=SUPPORT_TICKETS))

@@ -11,7 +11,7 @@ from ..resolvers import admin
 from ..resolvers import breaches as breach_register
 from ..settings import Settings
 from .accounts.types import Customer
-from .admin.types import AccessLogConnection, StaffLoginPayload, StaffMember, purpose
+from .admin.types import AccessLogConnection, StaffLoginPayload, StaffMember, purpose_directive
 from .breaches.types import Breach
 from .consents.types import DisclosureEntry
 from .core.connections import Connection
@@ -64,4 +64,5 @@ class AdminMutation:
 
 
 def admin_schema(settings: Settings, *, enforce_privacy: bool = True) -> ShopSchema:
-    return build_schema(AdminQuery, AdminMutation, settings, enforce_privacy=enforce_privacy, directives=[purpose])
+    return build_schema(AdminQuery, AdminMutation, settings, enforce_privacy=enforce_privacy,
+                        directives=[purpose_directive()])

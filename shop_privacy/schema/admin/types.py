@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.directive import DirectiveLocation
@@ -19,20 +20,26 @@ from ..core.ids import encode_id
 from ..core.personal import personal, personal_input
 from ..orders.types import OrderStatus
 
-Purpose = strawberry.enum(  # type: ignore[call-overload]
-    enum.Enum("Purpose", {key.upper(): key for key in PURPOSES}),  # type: ignore[misc]
-    description="Purposes of processing: each staff request declares one with @purpose.",
-)
 
+def purpose_directive() -> Any:
+    """The `@purpose` directive with its `Purpose` enum made from the registry as it is when the staff schema
+    is built: a plugin's purposes are registered by then (`build_services`), and an enum made when this
+    module was imported would not have them."""
+    purposes = strawberry.enum(  # type: ignore[call-overload]
+        enum.Enum("Purpose", {key.upper(): key for key in PURPOSES}),  # type: ignore[misc]
+        description="Purposes of processing: each staff request declares one with @purpose.",
+    )
 
-@strawberry.directive(
-    locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
-    description="The purpose this staff operation serves. Personal values are returned only where the staff "
-    "member's role may act under it, the value is declared for it, and, for consent-based purposes, the "
-    "subject has consented. Each read is recorded in the access log.",
-)
-def purpose(use: Purpose) -> None:  # type: ignore[valid-type]
-    return None
+    def purpose(use: Any) -> None:
+        return None
+
+    purpose.__annotations__["use"] = purposes  # the enum itself: this module's annotations are strings
+    return strawberry.directive(
+        locations=[DirectiveLocation.QUERY, DirectiveLocation.MUTATION],
+        description="The purpose this staff operation serves. Personal values are returned only where the staff "
+        "member's role may act under it, the value is declared for it, and, for consent-based purposes, the "
+        "subject has consented. Each read is recorded in the access log.",
+    )(purpose)
 
 
 StaffRoleEnum = strawberry.enum(StaffRole, name="StaffRole")

@@ -3,7 +3,7 @@
 For one's own data the privacy guard decides nothing (`PrivacyGuard.owns`: nothing withheld, no read
 recorded), so the objects the general executor builds would only carry each row's values to the writer.
 A plan in row mode skips them. Each object is a row source, a tuple, and each selected field's value is
-`value(*source)`, from the same functions the objects are built with:
+`value(*source)`, from the same functions the objects are built with (for amounts, the same arithmetic):
 - Order: (row, its line rows or None), `ORDER_VALUES` (`Order.from_row`);
 - OrderLine: (row, currency), `LINE_VALUES` (`OrderLine.from_row`);
 - TaxedMoney: (net, VAT, currency), `TAXED_MONEY_PARTS` (`TaxedMoney.of`); a field whose value function

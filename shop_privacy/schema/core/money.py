@@ -13,8 +13,10 @@ from ...pricing import Amounts
 MoneyParts = tuple[int, str]  # minor units, currency
 TaxedParts = tuple[int, int, str]  # net and VAT in minor units, currency
 
-# Each field of Money and TaxedMoney from the parts of the amount: the objects are built from them, and a
-# compiled plan's row mode (schema/compiled_rows.py) writes a response straight from the parts.
+# Each field of Money and TaxedMoney from the parts of the amount, for a compiled plan's row mode
+# (schema/compiled_rows.py), which writes a response straight from the parts. `TaxedMoney.of` builds the
+# objects with the same arithmetic, spelt out (a dict of parts per object cost 1.7 µs more per amount,
+# over 500 amounts on an order page); the differential test compares the two paths' answers.
 MONEY_PARTS: dict[str, Callable[[int, str], Any]] = {
     "minor_units": lambda minor, _: minor,
     "currency": lambda _, currency: currency,
@@ -31,10 +33,6 @@ class Money:
     minor_units: int
     currency: str
 
-    @classmethod
-    def of(cls, minor: int, currency: str) -> Money:
-        return cls(**{name: part(minor, currency) for name, part in MONEY_PARTS.items()})
-
 
 @strawberry.type(description="An amount excluding VAT, the VAT on it, and the sum.")
 class TaxedMoney:
@@ -44,7 +42,8 @@ class TaxedMoney:
 
     @classmethod
     def of(cls, net: int, vat: int, currency: str) -> TaxedMoney:
-        return cls(**{name: Money.of(*part(net, vat, currency)) for name, part in TAXED_MONEY_PARTS.items()})
+        return cls(net=Money(minor_units=net, currency=currency), vat=Money(minor_units=vat, currency=currency),
+                   gross=Money(minor_units=net + vat, currency=currency))
 
     @classmethod
     def from_amounts(cls, amounts: Amounts, currency: str) -> TaxedMoney:

@@ -228,7 +228,7 @@ async def test_staff_logins_answer_alike_for_unknown_and_wrong_and_set_a_staff_c
 def test_p03_a_consent_or_limits_noted_after_a_subjects_first_object_decide_their_later_objects() -> None:
     """The guard works out each subject once per request; what it learns later about a subject (consent, a
     restriction looked up) must reach that subject's next objects, not a decision made without it."""
-    from shop_privacy.privacy.access import NO_LIMITS, Requester
+    from shop_privacy.privacy.access import NO_LIMITS, ProcessingLimits, Requester
     from shop_privacy.privacy.purposes import StaffRole
     from shop_privacy.schema.accounts.types import Customer
     from shop_privacy.schema.core.guard import AccessRecorder, PrivacyGuard
@@ -247,5 +247,5 @@ def test_p03_a_consent_or_limits_noted_after_a_subjects_first_object_decide_thei
     assert not email_shown()  # no consent known yet
     guard.note_consents({subject: True})
     assert email_shown()
-    guard.note_limits({subject: NO_LIMITS.__class__(restricted=True)})
+    guard.note_limits({subject: ProcessingLimits(restricted=True)})
     assert not email_shown()

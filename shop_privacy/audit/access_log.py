@@ -50,6 +50,14 @@ class AccessRead:
     request_id: str
 
 
+def entry_of(read: AccessRead, at: datetime) -> AccessLogEntry:
+    """The row recording one read, before the chain gives it its place and hashes."""
+    return AccessLogEntry(sequence=0, recorded_at=at, staff_user_id=read.staff_id, subject_id=read.subject_id,
+                          purpose=read.purpose, categories=",".join(sorted(read.categories)),
+                          fields=",".join(sorted(read.fields)), request_id=read.request_id, previous_hash="",
+                          row_hash="")
+
+
 @dataclass(frozen=True)
 class CheckpointRun:
     verification: Verification
@@ -72,11 +80,7 @@ class AccessLog:
         if not reads:
             return
         now = at or utc_now()
-        sequence = await self.chain.append_alone([AccessLogEntry(
-            sequence=0, recorded_at=now, staff_user_id=read.staff_id, subject_id=read.subject_id,
-            purpose=read.purpose, categories=",".join(sorted(read.categories)),
-            fields=",".join(sorted(read.fields)), request_id=read.request_id, previous_hash="", row_hash="",
-        ) for read in reads])
+        sequence = await self.chain.append_alone([entry_of(read, now) for read in reads])
         logger.info("access logged rows=%d last_sequence=%d", len(reads), sequence)
 
     async def verify(self, batch_size: int = 1000, checkpoints: CheckpointFile | None = None) -> Verification:

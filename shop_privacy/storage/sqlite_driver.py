@@ -28,6 +28,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
+# How long a failed open waits for aiosqlite's thread to stop (it has one function left to run).
+_STOP_SECONDS = 5.0
 # What a statement leaves behind: (description, rowcount, lastrowid, rows).
 Outcome = tuple[Any, int, int | None, list[Any]]
 
@@ -138,9 +140,6 @@ class OneCrossingDBAPI(AsyncAdapt_aiosqlite_dbapi):
             # that stop left to run.
             connection._thread.join(_STOP_SECONDS)
             raise
-
-
-_STOP_SECONDS = 5.0
 
 
 def one_crossing_dbapi() -> OneCrossingDBAPI:

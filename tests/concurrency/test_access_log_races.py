@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import col, select
 from starlette.applications import Starlette
 
-from shop_privacy.audit.access_log import AccessLog, AccessRead
+from shop_privacy.audit.access_log import AccessLog, AccessRead, entry_of
 from shop_privacy.schema.core.ids import encode_id
 from shop_privacy.services import Services
 from shop_privacy.storage.database import Database
@@ -134,11 +134,8 @@ async def test_p14_p15_an_append_overtaken_at_every_attempt_is_a_busy_database_a
 ) -> None:
     _postgres_only(services)
     chain = services.access_log.chain
-    row = AccessLogEntry(sequence=0, recorded_at=datetime.now(UTC), staff_user_id=uuid.uuid4(),
-                         subject_id=uuid.uuid4(), purpose="customer_service", categories="user.contact.email",
-                         fields="customers.email", request_id="always-overtaken", previous_hash="", row_hash="")
     with overtaken_at_each_insert(services, 3) as others, pytest.raises(Contention) as raised:
-        await chain.append_alone([row], attempts=3)
+        await chain.append_alone([entry_of(_read("always-overtaken"), datetime.now(UTC))], attempts=3)
     fault = classify(raised.value)
     assert fault is not None and fault.reason == "database_busy"
     assert [entry.request_id for entry in await _entries(services)] == others == [
